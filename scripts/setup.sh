@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# Installs what mtb needs, fetches the pinned llama.cpp and builds build/mtb.
+# Idempotent: a second run only checks and rebuilds what changed (ccache + ninja).
+#
+#   scripts/setup.sh              packages, llama.cpp, build mtb + llama-bench
+#   scripts/setup.sh --tests      same, plus the test binaries (used by scripts/test.sh)
+#   scripts/setup.sh --no-bench   skip llama-bench (only needed by bench/parity.sh)
+#
+# Environment: MTB_BUILD_DIR (default build), MTB_CUDA=ON|OFF (default: ON when nvcc and a GPU are found),
+# CUDA_ARCHS (default native), MTB_TORCH=ON|OFF|AUTO, MTB_JOBS (default: all cores).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+# shellcheck source=pins.env
+source scripts/pins.env
+
+BUILD_DIR=${MTB_BUILD_DIR:-build}
+WITH_TESTS=OFF
+WITH_BENCH=1
+for arg in "$@"; do
+  case "$arg" in
+    --tests) WITH_TESTS=ON ;;
+    --no-bench) WITH_BENCH=0 ;;
+    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    *) echo "setup.sh: unknown option '$arg' (see --help)" >&2; exit 2 ;;
+  esac
+done
+
+say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
+die() { printf '[setup] error: %s\n' "$*" >&2; exit 1; }
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+install_packages() {
+  case "$(uname -s)" in
+    Linux)
+      local pkgs=(build-essential cmake ninja-build ccache git nodejs npm openssl pkg-config
+                  nlohmann-json3-dev libcli11-dev libfmt-dev libgtest-dev libcpp-httplib-dev)
+      local missing=()
+      for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+      # node/npm may come from elsewhere (nvm, the image): accept any working npm.
+      if command -v npm >/dev/null 2>&1; then
+        local keep=(); for p in "${missing[@]}"; do [[ $p == nodejs || $p == npm ]] || keep+=("$p"); done
+        missing=("${keep[@]+"${keep[@]}"}")
+      fi
+      if [ ${#missing[@]} -gt 0 ]; then
+        say "installing Debian packages: ${missing[*]}"
+        as_root apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${missing[@]}" >/dev/null
+      fi ;;
+    Darwin)
+      command -v brew >/dev/null || die "Homebrew is required on macOS (https://brew.sh)"
+      local pkgs=(cmake ninja ccache node nlohmann-json cli11 fmt googletest cpp-httplib openssl)
+      local missing=()
+      for p in "${pkgs[@]}"; do brew list --versions "$p" >/dev/null 2>&1 || missing+=("$p"); done
+      [ ${#missing[@]} -eq 0 ] || { say "brew install ${missing[*]}"; brew install "${missing[@]}"; } ;;
+    *) die "unsupported OS $(uname -s)" ;;
+  esac
+}
+
+# llama.cpp comes from the npm package node-llama-cpp, checked against the registry's integrity hash.
+fetch_llamacpp() {
+  local dest=third_party/llama.cpp
+  if [ -d "$dest/.git" ] && [ "$(git -C "$dest" rev-parse HEAD 2>/dev/null)" = "$LLAMACPP_COMMIT" ]; then
+    return
+  fi
+  local cache=.cache/npm tgz
+  mkdir -p "$cache"
+  tgz="$cache/node-llama-cpp-$NODE_LLAMA_CPP_VERSION.tgz"
+  if [ ! -f "$tgz" ]; then
+    say "npm pack node-llama-cpp@$NODE_LLAMA_CPP_VERSION"
+    (cd "$cache" && npm pack --silent "node-llama-cpp@$NODE_LLAMA_CPP_VERSION" >/dev/null)
+  fi
+  local got
+  got="sha512-$(openssl dgst -sha512 -binary "$tgz" | openssl base64 -A)"
+  if [ "$got" != "$NODE_LLAMA_CPP_INTEGRITY" ]; then
+    rm -f "$tgz"
+    die "node-llama-cpp tarball integrity mismatch: got $got, pinned $NODE_LLAMA_CPP_INTEGRITY"
+  fi
+  local tmp; tmp=$(mktemp -d)
+  tar -xzf "$tgz" -C "$tmp" package/llama/gitRelease.bundle
+  rm -rf "$dest"; mkdir -p third_party
+  say "cloning llama.cpp from the bundle"
+  git clone -q --no-checkout "$tmp/package/llama/gitRelease.bundle" "$dest"
+  git -C "$dest" -c advice.detachedHead=false checkout -q "$LLAMACPP_COMMIT" \
+    || die "llama.cpp bundle does not contain commit $LLAMACPP_COMMIT"
+  rm -rf "$tmp"
+  [ "$(git -C "$dest" rev-parse HEAD)" = "$LLAMACPP_COMMIT" ] || die "llama.cpp is not at $LLAMACPP_COMMIT"
+}
+
+configure_and_build() {
+  local cuda=${MTB_CUDA:-}
+  if [ -z "$cuda" ]; then
+    # CUDA needs both a compiler and a GPU: a CPU box with the toolkit installed builds CPU-only
+    # (ggml-cuda takes long on few cores and its tests would only skip).
+    cuda=OFF
+    if { command -v nvcc >/dev/null 2>&1 || [ -x /usr/local/cuda/bin/nvcc ]; } && nvidia-smi -L 2>/dev/null | grep -q GPU; then
+      cuda=ON
+    fi
+  fi
+  local args=(-G Ninja -DCMAKE_BUILD_TYPE=Release -DMTB_BUILD_TESTS=$WITH_TESTS -DMTB_CUDA=$cuda
+              -DMTB_TORCH=${MTB_TORCH:-AUTO})
+  if command -v ccache >/dev/null 2>&1; then
+    args+=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+    [ "$cuda" = ON ] && args+=(-DCMAKE_CUDA_COMPILER_LAUNCHER=ccache)
+  fi
+  if [ "$cuda" = ON ]; then
+    [ -x /usr/local/cuda/bin/nvcc ] && ! command -v nvcc >/dev/null && export PATH=/usr/local/cuda/bin:$PATH
+    args+=(-DCMAKE_CUDA_ARCHITECTURES="${CUDA_ARCHS:-native}")
+  fi
+  say "configuring $BUILD_DIR (cuda=$cuda, tests=$WITH_TESTS)"
+  mkdir -p "$BUILD_DIR"
+  cmake -S . -B "$BUILD_DIR" "${args[@]}" >"$BUILD_DIR/configure.log" 2>&1 \
+    || { cat "$BUILD_DIR/configure.log" >&2; die "cmake configure failed (log above)"; }
+  local targets=(mtb)
+  [ "$WITH_TESTS" = ON ] && targets+=(mtb_tests)
+  [ "$WITH_BENCH" = 1 ] && targets+=(llama-bench)
+  say "building ${targets[*]} (first build compiles llama.cpp: several minutes on 2 cores)"
+  cmake --build "$BUILD_DIR" --target "${targets[@]}" -j "${MTB_JOBS:-$(getconf _NPROCESSORS_ONLN)}"
+  say "built $BUILD_DIR/mtb"
+}
+
+install_packages
+fetch_llamacpp
+configure_and_build

@@ -1,0 +1,85 @@
+// The seam between mtb and a framework. The harness owns every clock: a backend only does work and
+// returns when its result is on the host. Adding a framework = one folder + one line in registry.cpp.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "core/tokens.h"
+
+namespace mtb {
+
+// A backend cannot do what was asked (precision, device, model feature): the case is skipped with
+// this reason recorded, and the run goes on.
+struct Unsupported : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct Support {
+  bool ok = true;
+  std::string reason;
+  static Support yes() { return {}; }
+  static Support no(std::string why) { return {false, std::move(why)}; }
+};
+
+struct DeviceInfo {
+  std::string backend;  // who reported it
+  std::string name;     // "cpu", "cuda", "metal" (the -d value)
+  std::string description;  // "NVIDIA H100 80GB HBM3"
+  uint64_t memory_total = 0;
+  uint64_t memory_free = 0;
+};
+
+struct LoadRequest {
+  std::string model_path;  // a GGUF file (or, for some backends, a checkpoint folder)
+  std::string device;
+  std::string precision;
+  int threads = 0;  // 0: backend default
+  int batch = 1;    // parallel sequences
+  int n_ctx = 0;    // tokens per sequence the cache must hold
+};
+
+// What a loaded model is, as the backend sees it: goes into the record.
+struct ModelFacts {
+  std::string arch, desc, device_name;
+  uint64_t bytes = 0, n_params = 0;
+  int n_ctx_train = 0;
+  nlohmann::json extra = nlohmann::json::object();  // kernels, attention path, thread count ...
+};
+
+// One loaded model on one device, with room for `batch` sequences of `n_ctx` tokens.
+class LlmSession {
+ public:
+  virtual ~LlmSession() = default;
+  virtual void reset() = 0;  // empty the KV cache
+  // Appends rows[b] to sequence b (all rows the same length) and returns each row's greedy next
+  // token, on the host.
+  virtual std::vector<Token> prefill(const TokenRows& rows) = 0;
+  // One decode step: appends last[b] to sequence b, returns the greedy next tokens, on the host.
+  virtual std::vector<Token> step(std::span<const Token> last) = 0;
+  // Logits after the last prefill/step for sequence `row` (for `mtb check`).
+  virtual std::vector<float> logits_last(int row) = 0;
+  virtual ModelFacts facts() const = 0;
+  virtual uint64_t device_peak_bytes() const { return 0; }
+};
+
+class LlmBackend {
+ public:
+  virtual ~LlmBackend() = default;
+  virtual std::string name() const = 0;
+  virtual std::string version() const = 0;
+  virtual std::vector<DeviceInfo> devices() const = 0;  // what this build can run on, here
+  virtual Support supports(const LoadRequest& req) const = 0;
+  virtual std::unique_ptr<LlmSession> load(const LoadRequest& req) = 0;
+};
+
+// The registry: every compiled-in backend, in a fixed order.
+const std::vector<std::unique_ptr<LlmBackend>>& llm_backends();
+LlmBackend* find_llm_backend(const std::string& name);  // nullptr when not compiled in
+std::vector<std::string> llm_backend_names();
+
+}  // namespace mtb

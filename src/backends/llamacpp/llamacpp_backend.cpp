@@ -1,0 +1,274 @@
+// The only folder that includes llama.h / ggml-backend.h for benchmarking. Settings follow
+// llama-bench's defaults (n_batch 2048, n_ubatch 512, f16 KV cache, flash attention auto, all
+// layers offloaded on a GPU, threads = physical cores), so a case measures llama.cpp as its own
+// benchmark does.
+#include "backends/llamacpp/llamacpp_backend.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+
+#include "build_info.h"
+#include "core/system_info.h"
+#include "ggml-backend.h"
+#include "llama.h"
+
+namespace mtb {
+namespace {
+
+constexpr int kBatch = 2048;   // tokens per llama_decode call (llama-bench -b)
+constexpr int kUbatch = 512;   // physical micro-batch (llama-bench -ub)
+
+void log_errors_only(ggml_log_level level, const char* text, void*) {
+  static const bool verbose = std::getenv("MTB_VERBOSE") != nullptr;
+  if (verbose || level == GGML_LOG_LEVEL_ERROR) fputs(text, stderr);
+}
+
+void init_once() {
+  static const bool done = [] {
+    llama_log_set(log_errors_only, nullptr);
+    ggml_log_set(log_errors_only, nullptr);
+    llama_backend_init();
+    return true;
+  }();
+  (void)done;
+}
+
+// mtb's device names for ggml's backend registries.
+std::string mtb_device_kind(ggml_backend_dev_t dev) {
+  const std::string reg = ggml_backend_reg_name(ggml_backend_dev_backend_reg(dev));
+  if (ggml_backend_dev_type(dev) == GGML_BACKEND_DEVICE_TYPE_CPU) return "cpu";
+  if (reg == "CUDA") return "cuda";
+  if (reg == "MTL" || reg == "Metal") return "metal";
+  std::string lower = reg;
+  std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
+  return lower;
+}
+
+std::vector<ggml_backend_dev_t> gpu_devices(const std::string& kind) {
+  std::vector<ggml_backend_dev_t> out;
+  for (size_t i = 0; i < ggml_backend_dev_count(); ++i) {
+    ggml_backend_dev_t d = ggml_backend_dev_get(i);
+    const auto t = ggml_backend_dev_type(d);
+    if ((t == GGML_BACKEND_DEVICE_TYPE_GPU || t == GGML_BACKEND_DEVICE_TYPE_IGPU) && mtb_device_kind(d) == kind)
+      out.push_back(d);
+  }
+  return out;
+}
+
+int default_threads() {
+  const HostInfo h = host_info();
+  return std::max(1, h.performance_cores > 0 ? h.performance_cores : h.physical_cores);
+}
+
+Token argmax(const float* logits, int n) { return static_cast<Token>(std::max_element(logits, logits + n) - logits); }
+
+class LlamaSession final : public LlmSession {
+ public:
+  LlamaSession(const LoadRequest& req) : batch_(req.batch) {
+    llama_model_params mp = llama_model_default_params();
+    std::vector<ggml_backend_dev_t> devs;
+    if (req.device != "cpu") {
+      devs = gpu_devices(req.device);
+      gpu_ = devs.empty() ? nullptr : devs[0];
+      mp.n_gpu_layers = -1;  // everything on the device
+    } else {
+      mp.n_gpu_layers = 0;
+    }
+    devs.push_back(nullptr);  // the list is null-terminated; an empty list keeps a CPU case off any GPU
+    mp.devices = devs.data();
+    if (gpu_) {
+      size_t free = 0, total = 0;
+      ggml_backend_dev_memory(gpu_, &free, &total);
+      device_free_before_ = free;
+    }
+    model_ = llama_model_load_from_file(req.model_path.c_str(), mp);
+    if (!model_) throw std::runtime_error(fmt::format("llama.cpp could not load {}", req.model_path));
+    vocab_ = llama_model_get_vocab(model_);
+    n_vocab_ = llama_vocab_n_tokens(vocab_);
+
+    llama_context_params cp = llama_context_default_params();
+    threads_ = req.threads > 0 ? req.threads : default_threads();
+    cp.n_ctx = static_cast<uint32_t>(req.n_ctx) * static_cast<uint32_t>(batch_);
+    cp.n_seq_max = static_cast<uint32_t>(batch_);
+    cp.n_batch = kBatch;
+    cp.n_ubatch = kUbatch;
+    cp.n_threads = threads_;
+    cp.n_threads_batch = threads_;
+    cp.type_k = GGML_TYPE_F16;
+    cp.type_v = GGML_TYPE_F16;
+    cp.flash_attn_type = LLAMA_FLASH_ATTN_TYPE_AUTO;
+    cp.no_perf = true;
+    if (req.device == "cpu") {
+      cp.offload_kqv = false;
+      cp.op_offload = false;
+    }
+    ctx_ = llama_init_from_model(model_, cp);
+    if (!ctx_) throw std::runtime_error("llama.cpp could not create a context (out of memory for the KV cache?)");
+    pos_.assign(batch_, 0);
+    llama_batch_ = llama_batch_init(std::max(kBatch, batch_), 0, batch_);
+    facts_ = make_facts(req, cp);
+  }
+
+  ~LlamaSession() override {
+    llama_batch_free(llama_batch_);
+    if (ctx_) llama_free(ctx_);
+    if (model_) llama_model_free(model_);
+  }
+
+  void reset() override {
+    llama_memory_clear(llama_get_memory(ctx_), true);
+    std::fill(pos_.begin(), pos_.end(), 0);
+  }
+
+  std::vector<Token> prefill(const TokenRows& rows) override {
+    if (static_cast<int>(rows.size()) != batch_) throw std::invalid_argument("prefill: one row per sequence expected");
+    // All rows' tokens go through llama_decode in chunks of n_batch (as llama-bench feeds a prompt);
+    // only each row's last token asks for logits, read right after the chunk that holds it.
+    std::vector<std::pair<int, int>> pending;  // (index in chunk, sequence)
+    llama_batch_.n_tokens = 0;
+    auto flush = [&] {
+      decode();
+      for (auto [i, seq] : pending) argmax_of(i, seq);
+      pending.clear();
+      llama_batch_.n_tokens = 0;
+    };
+    for (int b = 0; b < batch_; ++b) {
+      for (size_t i = 0; i < rows[b].size(); ++i) {
+        const bool last = i + 1 == rows[b].size();
+        add(rows[b][i], b, last);
+        if (last) pending.push_back({llama_batch_.n_tokens - 1, b});
+        if (llama_batch_.n_tokens == kBatch) flush();
+      }
+    }
+    if (llama_batch_.n_tokens > 0) flush();
+    return next_;
+  }
+
+  std::vector<Token> step(std::span<const Token> last) override {
+    llama_batch_.n_tokens = 0;
+    for (int b = 0; b < batch_; ++b) add(last[b], b, true);
+    decode();
+    for (int b = 0; b < batch_; ++b) argmax_of(b, b);
+    return next_;
+  }
+
+  std::vector<float> logits_last(int row) override {
+    const float* l = llama_get_logits_ith(ctx_, last_logits_.at(row));
+    return std::vector<float>(l, l + n_vocab_);
+  }
+
+  ModelFacts facts() const override { return facts_; }
+
+  uint64_t device_peak_bytes() const override {
+    if (!gpu_) return 0;
+    // ggml keeps no allocator peak; the worker is the only process on the device, so the drop in
+    // free memory since before the load is what this case holds (weights, KV cache, compute buffers).
+    size_t free = 0, total = 0;
+    ggml_backend_dev_memory(gpu_, &free, &total);
+    return device_free_before_ > free ? device_free_before_ - free : 0;
+  }
+
+ private:
+  void add(Token t, int seq, bool logits) {
+    const int i = llama_batch_.n_tokens++;
+    llama_batch_.token[i] = t;
+    llama_batch_.pos[i] = pos_[seq]++;
+    llama_batch_.n_seq_id[i] = 1;
+    llama_batch_.seq_id[i][0] = seq;
+    llama_batch_.logits[i] = logits;
+  }
+
+  void decode() {
+    const int rc = llama_decode(ctx_, llama_batch_);
+    if (rc != 0) throw std::runtime_error(fmt::format("llama_decode failed with code {}", rc));
+  }
+
+  // Reads the logits of batch entry `i` (this synchronizes with the device) and keeps the greedy
+  // token for sequence `seq`.
+  void argmax_of(int i, int seq) {
+    next_.resize(batch_);
+    next_[seq] = argmax(llama_get_logits_ith(ctx_, i), n_vocab_);
+    last_logits_[seq] = i;
+  }
+
+  ModelFacts make_facts(const LoadRequest& req, const llama_context_params& cp) const {
+    ModelFacts f;
+    char buf[256];
+    llama_model_desc(model_, buf, sizeof buf);
+    f.desc = buf;
+    if (llama_model_meta_val_str(model_, "general.architecture", buf, sizeof buf) >= 0) f.arch = buf;
+    f.bytes = llama_model_size(model_);
+    f.n_params = llama_model_n_params(model_);
+    f.n_ctx_train = llama_model_n_ctx_train(model_);
+    f.device_name = gpu_ ? ggml_backend_dev_description(gpu_) : host_info().cpu_model;
+    f.extra = {{"n_threads", threads_},
+               {"n_batch", cp.n_batch},
+               {"n_ubatch", cp.n_ubatch},
+               {"type_k", "f16"},
+               {"type_v", "f16"},
+               {"flash_attn", llama_flash_attn_type_name(cp.flash_attn_type)},
+               {"n_gpu_layers", req.device == "cpu" ? 0 : -1},
+               {"system_info", llama_print_system_info()}};
+    return f;
+  }
+
+  int batch_;
+  int threads_ = 0;
+  llama_model* model_ = nullptr;
+  llama_context* ctx_ = nullptr;
+  const llama_vocab* vocab_ = nullptr;
+  int n_vocab_ = 0;
+  llama_batch llama_batch_{};
+  std::vector<llama_pos> pos_;
+  std::vector<Token> next_;
+  std::vector<int> last_logits_ = std::vector<int>(batch_, -1);
+  ggml_backend_dev_t gpu_ = nullptr;
+  size_t device_free_before_ = 0;
+  ModelFacts facts_;
+};
+
+class LlamaBackend final : public LlmBackend {
+ public:
+  std::string name() const override { return "llamacpp"; }
+  std::string version() const override { return fmt::format("llama.cpp {}", std::string(build::kLlamaCppCommit).substr(0, 7)); }
+
+  std::vector<DeviceInfo> devices() const override {
+    init_once();
+    std::vector<DeviceInfo> out;
+    for (size_t i = 0; i < ggml_backend_dev_count(); ++i) {
+      ggml_backend_dev_t d = ggml_backend_dev_get(i);
+      if (ggml_backend_dev_type(d) == GGML_BACKEND_DEVICE_TYPE_ACCEL) continue;  // CPU extra buffer types
+      DeviceInfo info;
+      info.backend = name();
+      info.name = mtb_device_kind(d);
+      info.description = ggml_backend_dev_description(d);
+      size_t free = 0, total = 0;
+      ggml_backend_dev_memory(d, &free, &total);
+      info.memory_free = free;
+      info.memory_total = total;
+      out.push_back(info);
+    }
+    return out;
+  }
+
+  Support supports(const LoadRequest& req) const override {
+    init_once();
+    if (req.device != "cpu" && gpu_devices(req.device).empty())
+      return Support::no(fmt::format("this build of llama.cpp has no '{}' device (built without it, or no GPU found)", req.device));
+    return Support::yes();
+  }
+
+  std::unique_ptr<LlmSession> load(const LoadRequest& req) override {
+    init_once();
+    return std::make_unique<LlamaSession>(req);
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<LlmBackend> make_llamacpp_backend() { return std::make_unique<LlamaBackend>(); }
+
+}  // namespace mtb

@@ -1,0 +1,28 @@
+// The registration lines: one per compiled-in backend.
+#include "backends/backend.h"
+#include "backends/llamacpp/llamacpp_backend.h"
+
+namespace mtb {
+
+const std::vector<std::unique_ptr<LlmBackend>>& llm_backends() {
+  static const auto list = [] {
+    std::vector<std::unique_ptr<LlmBackend>> v;
+    v.push_back(make_llamacpp_backend());
+    return v;
+  }();
+  return list;
+}
+
+LlmBackend* find_llm_backend(const std::string& name) {
+  for (const auto& b : llm_backends())
+    if (b->name() == name) return b.get();
+  return nullptr;
+}
+
+std::vector<std::string> llm_backend_names() {
+  std::vector<std::string> names;
+  for (const auto& b : llm_backends()) names.push_back(b->name());
+  return names;
+}
+
+}  // namespace mtb

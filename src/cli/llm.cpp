@@ -1,0 +1,305 @@
+// `mtb llm`: the LLM inference benchmark. Every axis is a comma list; the plan is their cartesian
+// product, printed before it runs; each case runs in its own worker process and is appended to the
+// run store as soon as it finishes.
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <thread>
+
+#include "backends/backend.h"
+#include "build_info.h"
+#include "cli/commands.h"
+#include "cli/progress.h"
+#include "cli/run_context.h"
+#include "core/harness.h"
+#include "core/plan.h"
+#include "core/printers.h"
+#include "core/store.h"
+#include "core/worker.h"
+#include "models/gguf_info.h"
+#include "models/model_store.h"
+#include "models/zoo.h"
+
+namespace mtb::cli {
+namespace fs = std::filesystem;
+namespace {
+
+struct LlmOptions {
+  std::string models = "qwen-2.5-0.5b-it";
+  std::string backends = "llamacpp";
+  std::string devices = "cpu";
+  std::string precisions = "bf16,q4_0";
+  std::string n_prompt = "64,256";
+  std::string n_gen = "32";
+  std::string n_depth = "0";
+  std::string batch = "1";
+  std::string threads = "0";
+  int reps = 3;
+  int warmup = 1;
+  uint64_t seed = 42;
+  double cooldown = 0.05;
+  double timeout_s = 0;
+  std::string output = "table";
+  std::string measurements = "measurements";
+  std::string resume;
+  bool verbose = false;
+};
+
+std::string gguf_precision_name(const std::string& file_type) {
+  static const std::map<std::string, std::string> names = {{"F32", "f32"},   {"F16", "f16"},   {"BF16", "bf16"},
+                                                           {"Q8_0", "q8_0"}, {"Q4_0", "q4_0"}, {"Q4_K - Medium", "q4_k_m"}};
+  const auto it = names.find(file_type);
+  return it == names.end() ? "" : it->second;
+}
+
+// Fails fast, before anything runs, on what would make the whole plan meaningless.
+void validate_axes(const LlmAxes& a) {
+  for (const auto& b : a.backends)
+    if (!find_llm_backend(b))
+      throw std::runtime_error(fmt::format("backend '{}' is not available in this build (compiled in: {})", b,
+                                           fmt::join(llm_backend_names(), ", ")));
+  for (const auto& d : a.devices)
+    if (d != "cpu" && d != "cuda" && d != "metal")
+      throw std::runtime_error(fmt::format("unknown device '{}' (cpu, cuda, metal)", d));
+  for (const auto& p : a.precisions)
+    if (!is_synth_precision(p) && p != "file")
+      throw std::runtime_error(fmt::format("unknown precision '{}' (choose from {}, or 'file' for a GGUF as stored)", p,
+                                           fmt::join(synth_precisions(), ", ")));
+  for (const auto& m : a.models) {
+    if (looks_like_path(m)) {
+      read_gguf_info(m);  // throws a clear message for a missing, truncated or corrupt file
+    } else if (!find_spec(m)) {
+      throw std::runtime_error(fmt::format("unknown model '{}'. Did you mean: {}? (`mtb models` lists them; a GGUF path works too)",
+                                           m, fmt::join(closest_specs(m), ", ")));
+    }
+  }
+  if (a.reps < 1) throw std::runtime_error("-r/--repetitions must be at least 1");
+}
+
+LlmAxes axes_from(const LlmOptions& o) {
+  LlmAxes a;
+  a.models = split_list(o.models);
+  a.backends = split_list(o.backends);
+  a.devices = split_list(o.devices);
+  a.precisions = split_list(o.precisions);
+  a.n_prompt = parse_int_list(o.n_prompt, "-p/--n-prompt");
+  a.n_gen = parse_int_list(o.n_gen, "-n/--n-gen");
+  a.n_depth = parse_int_list(o.n_depth, "--depth");
+  a.batch = parse_int_list(o.batch, "--batch");
+  a.threads = parse_int_list(o.threads, "--threads");
+  for (int b : a.batch)
+    if (b < 1) throw std::runtime_error("--batch values must be at least 1");
+  a.reps = o.reps;
+  a.warmup = o.warmup;
+  a.seed = o.seed;
+  a.timeout_s = o.timeout_s;
+  return a;
+}
+
+nlohmann::json axes_json(const LlmAxes& a) {
+  return {{"models", a.models},     {"backends", a.backends}, {"devices", a.devices}, {"precisions", a.precisions},
+          {"n_prompt", a.n_prompt}, {"n_gen", a.n_gen},       {"n_depth", a.n_depth}, {"batch", a.batch},
+          {"threads", a.threads},   {"reps", a.reps},         {"warmup", a.warmup},   {"seed", a.seed},
+          {"timeout_s", a.timeout_s}};
+}
+
+LlmAxes axes_from_json(const nlohmann::json& j) {
+  LlmAxes a;
+  a.models = j.at("models").get<std::vector<std::string>>();
+  a.backends = j.at("backends").get<std::vector<std::string>>();
+  a.devices = j.at("devices").get<std::vector<std::string>>();
+  a.precisions = j.at("precisions").get<std::vector<std::string>>();
+  a.n_prompt = j.at("n_prompt").get<std::vector<int>>();
+  a.n_gen = j.at("n_gen").get<std::vector<int>>();
+  a.n_depth = j.at("n_depth").get<std::vector<int>>();
+  a.batch = j.at("batch").get<std::vector<int>>();
+  a.threads = j.at("threads").get<std::vector<int>>();
+  a.reps = j.at("reps").get<int>();
+  a.warmup = j.at("warmup").get<int>();
+  a.seed = j.at("seed").get<uint64_t>();
+  a.timeout_s = j.value("timeout_s", 0.0);
+  return a;
+}
+
+Record failed_record(const CaseSpec& c, Status st, const std::string& why) {
+  Record r;
+  r.spec = c;
+  r.status = st;
+  r.error = why;
+  r.started_at = utc_now_iso8601();
+  return r;
+}
+
+std::string short_result(const Record& r) {
+  if (r.status != Status::ok) return fmt::format("{}: {}", to_string(r.status), r.error);
+  std::string s;
+  if (r.prompt_tps.n) s += fmt::format("pp {:.1f} t/s  ttft {:.1f} ms", r.prompt_tps.mean, r.ttft_s.median * 1e3);
+  if (r.gen_tps.n) s += fmt::format("{}tg {:.2f} t/s", s.empty() ? "" : "  ", r.gen_tps.mean);
+  return s + fmt::format("  ({:.1f} s)", r.wall_s);
+}
+
+int run_llm(const LlmOptions& o, const std::vector<std::string>& argv) {
+  install_interrupt_handler();
+  std::optional<RunStore> store;
+  LlmAxes axes;
+  if (!o.resume.empty()) {
+    store = RunStore::open(o.resume);
+    axes = axes_from_json(store->settings().at("plan").at("axes"));
+  } else {
+    axes = axes_from(o);
+  }
+  validate_axes(axes);
+  const std::vector<CaseSpec> cases = expand(axes);
+  if (cases.empty()) throw std::runtime_error("the plan is empty (every case has n_prompt = n_gen = 0)");
+
+  std::set<std::string> done;
+  if (store) {
+    for (const auto& r : store->load_records()) done.insert(r.spec.key());
+    fmt::print(stderr, "Resuming {}: {} of {} cases already done\n", store->dir().string(), done.size(), cases.size());
+  } else {
+    const MachineContext m = machine_context();
+    nlohmann::json plan_cases = nlohmann::json::array();
+    for (const auto& c : cases) plan_cases.push_back(c);
+    nlohmann::json settings = {
+        {"contributor", std::getenv("USER") ? std::getenv("USER") : ""},
+        {"git_commit", build::kCommit},
+        {"benchmark_settings",
+         {{"num_warmup_iterations", axes.warmup},
+          {"num_iterations", axes.reps},
+          {"max_num_tokens", axes.n_gen},
+          {"prompt_lengths", axes.n_prompt},
+          {"dtypes", axes.precisions},
+          {"cooldown", o.cooldown},
+          {"run_only_benchmarks", nullptr}}},
+        {"hardware_info", hardware_info_json(m)},
+        {"software_info", software_info_json()},
+        {"seed", axes.seed},
+        {"command", argv},
+        {"plan", {{"axes", axes_json(axes)}, {"cases", plan_cases}}},
+        {"finished", false}};
+    store = RunStore::create(o.measurements, "llm_benchmarks", m.hardware, settings);
+  }
+  fmt::print(stderr, "Plan:\n{}\nRun folder: {}\n", describe_plan(axes, cases.size()), store->dir().string());
+
+  const std::string exe = self_exe_path();
+  std::map<std::string, fs::path> model_paths;  // model|precision -> GGUF
+  int n_failed = 0, index = 0;
+  bool stopped = false;
+  for (const CaseSpec& c : cases) {
+    ++index;
+    if (done.count(c.key())) continue;
+    if (interrupted()) {
+      stopped = true;
+      break;
+    }
+    fmt::print(stderr, "[{}/{}] {} ... ", index, cases.size(), c.label());
+    Record r;
+    try {
+      // The model file: synthesized once per (model, precision, seed), in this process so its
+      // progress shows and its cache is shared; a user's GGUF runs as stored.
+      const std::string mkey = c.model + "|" + c.precision;
+      if (!model_paths.count(mkey)) {
+        fmt::print(stderr, "\n");
+        const ResolvedModel rm = resolve_model(c.model, c.precision == "file" ? "bf16" : c.precision, c.seed,
+                                               progress_line(c.model + " " + c.precision));
+        model_paths[mkey] = rm.path;
+      }
+      const fs::path path = model_paths[mkey];
+      if (looks_like_path(c.model) && c.precision != "file") {
+        const std::string stored = gguf_precision_name(read_gguf_info(path).file_type);
+        if (stored != c.precision)
+          throw Unsupported(fmt::format("{} is stored as {}; llama.cpp runs a GGUF as stored (use -t file, or -t {})",
+                                        path.string(), stored.empty() ? "another type" : stored,
+                                        stored.empty() ? "file" : stored));
+      }
+      const nlohmann::json req = {{"case", c}, {"model_path", path.string()}};
+      const WorkerResult w = run_worker({exe, "__worker"}, req.dump(), c.timeout_s, o.verbose);
+      if (w.interrupted) {
+        fmt::print(stderr, "interrupted\n");
+        stopped = true;
+        break;
+      }
+      if (!w.result.empty()) {
+        r = nlohmann::json::parse(w.result).get<Record>();
+      } else {
+        r = failed_record(c, Status::failed, w.failure_reason());
+        r.wall_s = w.wall_s;
+      }
+    } catch (const Unsupported& e) {
+      r = failed_record(c, Status::skipped, e.what());
+    } catch (const std::exception& e) {
+      r = failed_record(c, Status::failed, e.what());
+    }
+    if (r.status == Status::failed) ++n_failed;
+    store->append(r);  // throws on a full disk: what is already appended stays
+    fmt::print(stderr, "{}\n", short_result(r));
+    if (o.cooldown > 0 && r.wall_s > 0 && index < static_cast<int>(cases.size()))
+      std::this_thread::sleep_for(std::chrono::duration<double>(o.cooldown * r.wall_s));
+  }
+
+  const std::vector<Record> all = store->load_records();
+  store->update_settings({{"finished", !stopped && all.size() >= cases.size()}, {"finished_at", utc_now_iso8601()}});
+  fmt::print("{}", format_records(all, parse_output_format(o.output)));
+  fmt::print(stderr, "\nResults: {}\n", store->dir().string());
+  if (stopped) {
+    fmt::print(stderr, "Stopped early: {} of {} cases recorded. Finish with: mtb llm --resume '{}'\n", all.size(),
+               cases.size(), store->dir().string());
+    return 130;
+  }
+  return n_failed ? 3 : 0;
+}
+
+}  // namespace
+
+void add_llm(CLI::App& app) {
+  auto o = std::make_shared<LlmOptions>();
+  auto* cmd = app.add_subcommand("llm", "Benchmark LLM inference: prompt processing, time to first token, generation.");
+  cmd->footer(R"(Every axis takes a comma list; the plan is the cartesian product of all axes.
+Models are zoo names (`mtb models`), synthesized on first use with seeded weights, or GGUF paths.
+
+Examples:
+  mtb llm                                         the default: qwen-2.5-0.5b-it, bf16 and q4_0, on the CPU
+  mtb llm -m qwen-3-0.6b-it,llama-3.2-1b-it -t q8_0 -p 512 -n 128 -r 5
+  mtb llm -m ~/models/my.gguf -t file -p 64,256,1024
+  mtb llm -d cuda -t bf16,q4_0 -p 512 -n 128 --depth 0,4096
+  mtb llm --resume measurements/llm_benchmarks/<hardware>/<time>
+
+Exit status: 0 all cases ran (or were skipped with a reason), 3 some case failed,
+130 interrupted (resume with --resume), 1/2 bad input.)");
+  cmd->add_option("-m,--model", o->models, "models: zoo names or GGUF paths")->capture_default_str();
+  cmd->add_option("-b,--backend", o->backends, "backends: " + fmt::format("{}", fmt::join(llm_backend_names(), ", ")))
+      ->capture_default_str();
+  cmd->add_option("-d,--device", o->devices, "devices: cpu, cuda, metal")->capture_default_str();
+  cmd->add_option("-t,--type", o->precisions, "precisions: f32, f16, bf16, q8_0, q4_0, q4_k_m; 'file' = a GGUF as stored")
+      ->capture_default_str();
+  cmd->add_option("-p,--n-prompt", o->n_prompt, "prompt lengths in tokens (0: generation only)")->capture_default_str();
+  cmd->add_option("-n,--n-gen", o->n_gen, "generated tokens (0: prompt only)")->capture_default_str();
+  cmd->add_option("--depth", o->n_depth, "tokens already in the KV cache before the prompt (llama-bench -d)")
+      ->capture_default_str();
+  cmd->add_option("--batch", o->batch, "parallel sequences")->capture_default_str();
+  cmd->add_option("--threads", o->threads, "CPU threads (0: physical cores)")->capture_default_str();
+  cmd->add_option("-r,--repetitions", o->reps, "timed repetitions per case")->capture_default_str();
+  cmd->add_option("--warmup", o->warmup, "untimed warm-up repetitions per case")->capture_default_str();
+  cmd->add_option("--seed", o->seed, "seed of the synthetic weights and the prompt tokens")->capture_default_str();
+  cmd->add_option("--cooldown", o->cooldown, "sleep this fraction of each case's time after it (the ancestor's 0.05)")
+      ->capture_default_str();
+  cmd->add_option("--timeout", o->timeout_s, "seconds a case may take before it is killed (0: no limit)")
+      ->capture_default_str();
+  cmd->add_option("-o,--output", o->output, "printed at the end: table, csv, json, jsonl, md")->capture_default_str();
+  cmd->add_option("--measurements", o->measurements, "root of the run store")->capture_default_str();
+  cmd->add_option("--resume", o->resume, "finish an interrupted run folder: runs only its missing cases");
+  cmd->add_flag("-v,--verbose", o->verbose, "show the workers' and frameworks' logs");
+  cmd->callback([o, cmd] {
+    std::vector<std::string> argv{"mtb", "llm"};
+    for (const auto& r : cmd->get_options())
+      for (const auto& v : r->results()) argv.push_back(r->get_name() + "=" + v);
+    exit_code() = run_llm(*o, argv);
+  });
+}
+
+}  // namespace mtb::cli

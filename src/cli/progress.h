@@ -1,0 +1,26 @@
+// One self-updating terminal line for long work (model synthesis), shared by the subcommands.
+#pragma once
+#include <fmt/format.h>
+
+#include <memory>
+#include <string>
+
+#include "core/printers.h"
+#include "models/gguf_synth.h"
+
+namespace mtb::cli {
+
+// Prints "  synthesizing <what>:  45% (450 MiB of 988 MiB)" to stderr, redrawn only when the
+// percentage changes.
+inline ProgressFn progress_line(const std::string& what) {
+  auto last = std::make_shared<int>(-1);
+  return [what, last](uint64_t done, uint64_t total) {
+    const int pct = total ? static_cast<int>(100 * done / total) : 100;
+    if (pct == *last) return;
+    *last = pct;
+    fmt::print(stderr, "\r  synthesizing {}: {:3d}% ({} of {})", what, pct, format_bytes(done), format_bytes(total));
+    if (done >= total) fmt::print(stderr, "\n");
+  };
+}
+
+}  // namespace mtb::cli

@@ -1,0 +1,64 @@
+// `mtb __worker`: the child side of a case. Reads one request (JSON) on stdin, runs the harness,
+// writes the record (JSON) on fd 3. Never called by users; `mtb llm` starts it once per case.
+#include <fmt/format.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <iostream>
+#include <iterator>
+
+#include "backends/backend.h"
+#include "cli/commands.h"
+#include "core/harness.h"
+#include "core/worker.h"
+#include "models/gguf_info.h"
+
+namespace mtb::cli {
+namespace {
+
+void write_result(const std::string& s) {
+  size_t off = 0;
+  while (off < s.size()) {
+    const ssize_t n = ::write(kResultFd, s.data() + off, s.size() - off);
+    if (n <= 0) return;  // the parent is gone; nothing to tell
+    off += static_cast<size_t>(n);
+  }
+}
+
+int run_worker_request() {
+  const std::string input{std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>()};
+  const nlohmann::json req = nlohmann::json::parse(input);
+  CaseInput in;
+  in.spec = req.at("case").get<CaseSpec>();
+  in.model_path = req.at("model_path").get<std::string>();
+
+  Record r;
+  r.spec = in.spec;
+  r.model_path = in.model_path;
+  LlmBackend* backend = find_llm_backend(in.spec.backend);
+  try {
+    if (!backend) throw std::runtime_error(fmt::format("backend '{}' is not compiled into this mtb", in.spec.backend));
+    const GgufInfo info = read_gguf_info(in.model_path);
+    in.vocab = info.ordinary_tokens;
+    in.n_ctx_train = info.n_ctx_train;
+    // Test hook: a worker that dies mid-case, so tests can prove the run survives it.
+    if (const char* crash = std::getenv("MTB_TEST_CRASH_CASE"); crash && in.spec.label().find(crash) != std::string::npos)
+      raise(SIGKILL);  // as the out-of-memory killer would
+    r = run_case(*backend, in, [](const std::string& s) { fmt::print(stderr, "[worker] {}\n", s); });
+  } catch (const std::exception& e) {
+    r.status = Status::failed;
+    r.error = e.what();
+  }
+  write_result(nlohmann::json(r).dump());
+  return 0;
+}
+
+}  // namespace
+
+void add_worker(CLI::App& app) {
+  auto* cmd = app.add_subcommand("__worker", "");  // empty description: hidden from --help
+  cmd->group("");
+  cmd->callback([] { exit_code() = run_worker_request(); });
+}
+
+}  // namespace mtb::cli

@@ -1,0 +1,146 @@
+#include "core/harness.h"
+
+#include <fmt/format.h>
+#include <sys/resource.h>
+
+#include <chrono>
+#include <ctime>
+
+namespace mtb {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+// Token streams drawn from one seed: the depth fill, the prompt, and the first input of a
+// generation-only case are independent draws.
+enum Stream : uint64_t { kDepth = 1, kPrompt = 2, kFirstToken = 3 };
+
+struct Timed {
+  double prompt_s = 0, gen_s = 0;
+  std::vector<Token> generated;  // row 0
+};
+
+// One repetition. Clocks sit around prefill and the decode loop only; the depth fill is untimed,
+// as llama-bench's -d.
+Timed one_rep(LlmSession& s, const CaseSpec& c, const TokenRows& depth, const TokenRows& prompt,
+              const TokenRows& first, int n_gen) {
+  s.reset();
+  if (c.n_depth > 0) s.prefill(depth);
+  Timed t;
+  std::vector<Token> last;
+  if (c.n_prompt > 0) {
+    const auto t0 = Clock::now();
+    last = s.prefill(prompt);
+    t.prompt_s = seconds_since(t0);
+  } else {
+    for (const auto& row : first) last.push_back(row[0]);
+  }
+  t.generated.push_back(last[0]);
+  if (n_gen > 0) {
+    const auto t0 = Clock::now();
+    for (int i = 0; i < n_gen; ++i) {
+      last = s.step(last);
+      t.generated.push_back(last[0]);
+    }
+    t.gen_s = seconds_since(t0);
+  }
+  return t;
+}
+
+}  // namespace
+
+uint64_t peak_rss_bytes() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+#ifdef __APPLE__
+  return static_cast<uint64_t>(ru.ru_maxrss);  // bytes on macOS
+#else
+  return static_cast<uint64_t>(ru.ru_maxrss) * 1024;  // KiB on Linux
+#endif
+}
+
+std::string utc_now_iso8601() {
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+Record run_case(LlmBackend& backend, const CaseInput& in, const std::function<void(const std::string&)>& progress) {
+  auto say = [&](const std::string& s) {
+    if (progress) progress(s);
+  };
+  const CaseSpec& c = in.spec;
+  const auto wall0 = Clock::now();
+  Record r;
+  r.spec = c;
+  r.model_path = in.model_path;
+  r.started_at = utc_now_iso8601();
+  r.backend_version = backend.version();
+
+  LoadRequest req;
+  req.model_path = in.model_path;
+  req.device = c.device;
+  req.precision = c.precision;
+  req.threads = c.threads;
+  req.batch = c.batch;
+  req.n_ctx = c.n_depth + c.n_prompt + c.n_gen + 1;
+
+  auto finish = [&](Status st, std::string why) {
+    r.status = st;
+    r.error = std::move(why);
+    r.peak_rss_bytes = peak_rss_bytes();
+    r.wall_s = seconds_since(wall0);
+    return r;
+  };
+
+  if (in.n_ctx_train > 0 && req.n_ctx > in.n_ctx_train)
+    return finish(Status::skipped, fmt::format("depth + prompt + generated tokens = {} exceed the model's context of {}",
+                                               req.n_ctx, in.n_ctx_train));
+  if (const Support sup = backend.supports(req); !sup.ok) return finish(Status::skipped, sup.reason);
+
+  const TokenRows depth = seeded_tokens(c.seed, kDepth, c.batch, c.n_depth, in.vocab);
+  const TokenRows prompt = seeded_tokens(c.seed, kPrompt, c.batch, c.n_prompt, in.vocab);
+  const TokenRows first = seeded_tokens(c.seed, kFirstToken, c.batch, 1, in.vocab);
+  r.tokens_hash = tokens_hash(c.n_prompt > 0 ? prompt : first);
+
+  try {
+    say("loading");
+    const auto t0 = Clock::now();
+    std::unique_ptr<LlmSession> session = backend.load(req);
+    r.load_s = seconds_since(t0);
+    const ModelFacts f = session->facts();
+    r.model_arch = f.arch;
+    r.model_desc = f.desc;
+    r.model_bytes = f.bytes;
+    r.model_n_params = f.n_params;
+    r.bits_per_weight = f.n_params ? 8.0 * double(f.bytes) / double(f.n_params) : 0;
+    r.device_name = f.device_name;
+    r.extra = f.extra;
+
+    for (int w = 0; w < c.warmup; ++w) {
+      say(fmt::format("warm-up {}/{}", w + 1, c.warmup));
+      // A short generation suffices to warm the decode path; the full prompt warms prefill.
+      one_rep(*session, c, depth, prompt, first, std::min(c.n_gen, 4));
+    }
+    for (int i = 0; i < c.reps; ++i) {
+      say(fmt::format("rep {}/{}", i + 1, c.reps));
+      Timed t = one_rep(*session, c, depth, prompt, first, c.n_gen);
+      if (c.n_prompt > 0) r.prompt_s.push_back(t.prompt_s);
+      if (c.n_gen > 0) r.gen_s.push_back(t.gen_s);
+      if (i == 0) r.generated = std::move(t.generated);
+    }
+    r.peak_device_bytes = session->device_peak_bytes();
+  } catch (const Unsupported& e) {
+    return finish(Status::skipped, e.what());
+  } catch (const std::exception& e) {
+    return finish(Status::failed, e.what());
+  }
+  r.summarize_samples();
+  return finish(Status::ok, "");
+}
+
+}  // namespace mtb

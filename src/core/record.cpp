@@ -1,0 +1,183 @@
+#include "core/record.h"
+
+#include <fmt/format.h>
+
+#include <stdexcept>
+
+namespace mtb {
+
+std::string CaseSpec::key() const {
+  return fmt::format("{}|{}|{}|{}|p{}|n{}|d{}|b{}|t{}|s{}", model, backend, device, precision, n_prompt, n_gen,
+                     n_depth, batch, threads, seed);
+}
+
+std::string CaseSpec::label() const {
+  std::string s = fmt::format("{} {} {} {} p{} n{}", model, backend, device, precision, n_prompt, n_gen);
+  if (n_depth) s += fmt::format(" d{}", n_depth);
+  if (batch != 1) s += fmt::format(" b{}", batch);
+  if (threads) s += fmt::format(" t{}", threads);
+  return s;
+}
+
+std::string to_string(Status s) {
+  switch (s) {
+    case Status::ok: return "ok";
+    case Status::failed: return "failed";
+    case Status::skipped: return "skipped";
+  }
+  return "failed";
+}
+
+Status status_from_string(const std::string& s) {
+  if (s == "ok") return Status::ok;
+  if (s == "skipped") return Status::skipped;
+  if (s == "failed") return Status::failed;
+  throw std::runtime_error("unknown record status '" + s + "'");
+}
+
+void Record::summarize_samples() {
+  std::vector<double> pp, tg;
+  const double prompt_tokens = double(spec.n_prompt) * spec.batch;
+  const double gen_tokens = double(spec.n_gen) * spec.batch;
+  for (double s : prompt_s)
+    if (s > 0 && prompt_tokens > 0) pp.push_back(prompt_tokens / s);
+  for (double s : gen_s)
+    if (s > 0 && gen_tokens > 0) tg.push_back(gen_tokens / s);
+  prompt_tps = summarize(pp);
+  gen_tps = summarize(tg);
+  ttft_s = summarize(prompt_s);
+}
+
+void to_json(nlohmann::json& j, const CaseSpec& c) {
+  j = {{"model", c.model},       {"backend", c.backend}, {"device", c.device},   {"precision", c.precision},
+       {"n_prompt", c.n_prompt}, {"n_gen", c.n_gen},     {"n_depth", c.n_depth}, {"batch_size", c.batch},
+       {"n_threads", c.threads}, {"reps", c.reps},       {"warmup", c.warmup},   {"seed", c.seed},
+       {"timeout_s", c.timeout_s}};
+}
+
+void from_json(const nlohmann::json& j, CaseSpec& c) {
+  j.at("model").get_to(c.model);
+  j.at("backend").get_to(c.backend);
+  j.at("device").get_to(c.device);
+  j.at("precision").get_to(c.precision);
+  c.n_prompt = j.value("n_prompt", c.n_prompt);
+  c.n_gen = j.value("n_gen", c.n_gen);
+  c.n_depth = j.value("n_depth", c.n_depth);
+  c.batch = j.value("batch_size", c.batch);
+  c.threads = j.value("n_threads", c.threads);
+  c.reps = j.value("reps", c.reps);
+  c.warmup = j.value("warmup", c.warmup);
+  c.seed = j.value("seed", c.seed);
+  c.timeout_s = j.value("timeout_s", c.timeout_s);
+}
+
+void to_json(nlohmann::json& j, const Record& r) {
+  j = r.spec;  // the case's axes sit at the top level, as llama-bench's fields do
+  j["status"] = to_string(r.status);
+  j["error"] = r.error;
+  j["model_path"] = r.model_path;
+  j["model_type"] = r.model_arch;
+  j["model_desc"] = r.model_desc;
+  j["model_size"] = r.model_bytes;
+  j["model_n_params"] = r.model_n_params;
+  j["bits_per_weight"] = r.bits_per_weight;
+  j["tokens_hash"] = r.tokens_hash;
+  j["generated"] = r.generated;
+  j["load_s"] = r.load_s;
+  j["samples_prompt_s"] = r.prompt_s;
+  j["samples_gen_s"] = r.gen_s;
+  j["prompt_tps"] = r.prompt_tps;
+  j["gen_tps"] = r.gen_tps;
+  j["ttft_s"] = r.ttft_s;
+  // llama-bench's names for the headline numbers (tg where there is generation, else pp).
+  const Summary& head = r.spec.n_gen > 0 ? r.gen_tps : r.prompt_tps;
+  j["avg_ts"] = head.mean;
+  j["stddev_ts"] = head.stddev;
+  j["peak_rss_bytes"] = r.peak_rss_bytes;
+  j["peak_device_bytes"] = r.peak_device_bytes;
+  j["backend_version"] = r.backend_version;
+  j["device_name"] = r.device_name;
+  j["started_at"] = r.started_at;
+  j["wall_s"] = r.wall_s;
+  j["extra"] = r.extra;
+}
+
+void from_json(const nlohmann::json& j, Record& r) {
+  from_json(j, r.spec);
+  r.status = status_from_string(j.value("status", "failed"));
+  r.error = j.value("error", "");
+  r.model_path = j.value("model_path", "");
+  r.model_arch = j.value("model_type", "");
+  r.model_desc = j.value("model_desc", "");
+  r.model_bytes = j.value("model_size", uint64_t{0});
+  r.model_n_params = j.value("model_n_params", uint64_t{0});
+  r.bits_per_weight = j.value("bits_per_weight", 0.0);
+  r.tokens_hash = j.value("tokens_hash", "");
+  r.generated = j.value("generated", std::vector<int32_t>{});
+  r.load_s = j.value("load_s", 0.0);
+  r.prompt_s = j.value("samples_prompt_s", std::vector<double>{});
+  r.gen_s = j.value("samples_gen_s", std::vector<double>{});
+  if (j.contains("prompt_tps")) j.at("prompt_tps").get_to(r.prompt_tps);
+  if (j.contains("gen_tps")) j.at("gen_tps").get_to(r.gen_tps);
+  if (j.contains("ttft_s")) j.at("ttft_s").get_to(r.ttft_s);
+  r.peak_rss_bytes = j.value("peak_rss_bytes", uint64_t{0});
+  r.peak_device_bytes = j.value("peak_device_bytes", uint64_t{0});
+  r.backend_version = j.value("backend_version", "");
+  r.device_name = j.value("device_name", "");
+  r.started_at = j.value("started_at", "");
+  r.wall_s = j.value("wall_s", 0.0);
+  r.extra = j.value("extra", nlohmann::json::object());
+}
+
+std::vector<std::string> csv_columns() {
+  return {// the ancestor's columns, in its order
+          "name", "framework", "backend", "batch_size", "dtype", "num_prompt_tokens", "num_generated_tokens",
+          "prompt_tps", "prompt_time_sec", "generation_tps", "generation_time_sec", "peak_memory_gib",
+          // mtb's
+          "status", "error", "n_depth", "n_threads", "reps", "seed", "prompt_tps_median", "prompt_tps_stddev",
+          "generation_tps_median", "generation_tps_stddev", "generation_tps_ci95_lo", "generation_tps_ci95_hi",
+          "ttft_median_sec", "load_sec", "model_size", "model_n_params", "bits_per_weight", "model_type",
+          "device_name", "peak_device_bytes", "tokens_hash", "started_at"};
+}
+
+std::vector<std::string> csv_values(const Record& r) {
+  auto num = [](double v) { return fmt::format("{}", v); };
+  const auto& c = r.spec;
+  const double gen_time = r.gen_s.empty() ? 0 : summarize(r.gen_s).mean;
+  return {c.model,
+          c.backend,
+          c.device,
+          std::to_string(c.batch),
+          c.precision,
+          std::to_string(c.n_prompt),
+          std::to_string(c.n_gen),
+          num(r.prompt_tps.mean),
+          num(r.ttft_s.mean),
+          num(r.gen_tps.mean),
+          num(gen_time),
+          num(double(r.peak_rss_bytes + r.peak_device_bytes) / (1ull << 30)),
+          to_string(r.status),
+          r.error,
+          std::to_string(c.n_depth),
+          std::to_string(c.threads),
+          std::to_string(c.reps),
+          std::to_string(c.seed),
+          num(r.prompt_tps.median),
+          num(r.prompt_tps.stddev),
+          num(r.gen_tps.median),
+          num(r.gen_tps.stddev),
+          num(r.gen_tps.ci95_lo),
+          num(r.gen_tps.ci95_hi),
+          num(r.ttft_s.median),
+          num(r.load_s),
+          std::to_string(r.model_bytes),
+          std::to_string(r.model_n_params),
+          num(r.bits_per_weight),
+          r.model_arch,
+          r.device_name,
+          std::to_string(r.peak_device_bytes),
+          r.tokens_hash,
+          r.started_at};
+}
+
+}  // namespace mtb

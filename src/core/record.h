@@ -1,0 +1,84 @@
+// THE measurement record of an LLM case: what ran, where, every sample, the summaries, memory,
+// and how it ended. Every output (table, CSV, JSONL, the ancestor layout, report, compare) reads it.
+#pragma once
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "core/stats.h"
+
+namespace mtb {
+
+// One point of the plan: the cartesian product of the CLI's axes.
+struct CaseSpec {
+  std::string model;      // zoo name or a GGUF path, as the user wrote it
+  std::string backend;    // "llamacpp", "torch", "mlx", "server"
+  std::string device;     // "cpu", "cuda", "metal"
+  std::string precision;  // "f32", "f16", "bf16", "q8_0", "q4_0", "q4_k_m"
+  int n_prompt = 512;
+  int n_gen = 128;
+  int n_depth = 0;        // tokens already in the KV cache before the timed prompt (llama-bench -d)
+  int batch = 1;          // parallel sequences
+  int threads = 0;        // 0: the backend's default (all physical cores)
+  int reps = 5;
+  int warmup = 1;
+  uint64_t seed = 42;
+  double timeout_s = 0;   // 0: none
+
+  // Identifies the case within a run: resume compares keys.
+  std::string key() const;
+  std::string label() const;  // short human line for progress output
+};
+
+enum class Status { ok, failed, skipped };
+std::string to_string(Status s);
+Status status_from_string(const std::string& s);
+
+struct Record {
+  CaseSpec spec;
+  Status status = Status::ok;
+  std::string error;  // why it failed or was skipped; empty when ok
+
+  // The model as loaded.
+  std::string model_path;
+  std::string model_arch;     // GGUF general.architecture
+  std::string model_desc;     // backend's description, e.g. "qwen2 0.5B BF16"
+  uint64_t model_bytes = 0;   // weight bytes
+  uint64_t model_n_params = 0;
+  double bits_per_weight = 0;
+
+  // The input: identical for every backend given the same seed, model vocabulary and lengths.
+  std::string tokens_hash;
+  std::vector<int32_t> generated;  // greedy tokens of the first timed repetition, sequence 0
+
+  // Timings. Samples are seconds per repetition; throughput is derived from them.
+  double load_s = 0;
+  std::vector<double> prompt_s;  // time to first token: prompt pass + first token on the host
+  std::vector<double> gen_s;     // n_gen further decode steps
+  Summary prompt_tps, gen_tps, ttft_s;
+
+  // Memory: peak resident set of the worker process; device bytes where the backend has a device.
+  uint64_t peak_rss_bytes = 0;
+  uint64_t peak_device_bytes = 0;
+
+  // Context.
+  std::string backend_version;
+  std::string device_name;
+  std::string started_at;  // ISO 8601, UTC
+  double wall_s = 0;
+  nlohmann::json extra = nlohmann::json::object();  // backend facts: kernels, flash attention, ...
+
+  void summarize_samples();  // fills prompt_tps, gen_tps, ttft_s from the samples
+};
+
+void to_json(nlohmann::json& j, const CaseSpec& c);
+void from_json(const nlohmann::json& j, CaseSpec& c);
+void to_json(nlohmann::json& j, const Record& r);
+void from_json(const nlohmann::json& j, Record& r);
+
+// Columns of benchmark_results.csv: the ancestor's first (its report reads them), then mtb's.
+std::vector<std::string> csv_columns();
+std::vector<std::string> csv_values(const Record& r);
+
+}  // namespace mtb

@@ -1,0 +1,60 @@
+#include "core/stats.h"
+
+#include <algorithm>
+#include <cmath>
+#include <nlohmann/json.hpp>
+#include <numeric>
+#include <vector>
+
+namespace mtb {
+
+double t95(int dof) {
+  // Table for small samples (benchmarks rarely exceed 30 repetitions), normal beyond.
+  static constexpr double kT[] = {0,     12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
+                                  2.201, 2.179,  2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
+                                  2.080, 2.074,  2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042};
+  if (dof <= 0) return 0;
+  if (dof <= 30) return kT[dof];
+  if (dof <= 60) return 2.000;
+  if (dof <= 120) return 1.980;
+  return 1.960;
+}
+
+Summary summarize(std::span<const double> samples) {
+  Summary s;
+  s.n = static_cast<int>(samples.size());
+  if (s.n == 0) return s;
+  std::vector<double> v(samples.begin(), samples.end());
+  std::sort(v.begin(), v.end());
+  s.min = v.front();
+  s.max = v.back();
+  s.median = s.n % 2 ? v[s.n / 2] : (v[s.n / 2 - 1] + v[s.n / 2]) / 2;
+  s.mean = std::accumulate(v.begin(), v.end(), 0.0) / s.n;
+  if (s.n > 1) {
+    double ss = 0;
+    for (double x : v) ss += (x - s.mean) * (x - s.mean);
+    s.stddev = std::sqrt(ss / (s.n - 1));
+  }
+  const double half = s.n > 1 ? t95(s.n - 1) * s.stddev / std::sqrt(double(s.n)) : 0;
+  s.ci95_lo = s.mean - half;
+  s.ci95_hi = s.mean + half;
+  return s;
+}
+
+void to_json(nlohmann::json& j, const Summary& s) {
+  j = {{"n", s.n},       {"median", s.median},   {"mean", s.mean},       {"stddev", s.stddev},
+       {"min", s.min},   {"max", s.max},         {"ci95_lo", s.ci95_lo}, {"ci95_hi", s.ci95_hi}};
+}
+
+void from_json(const nlohmann::json& j, Summary& s) {
+  s.n = j.value("n", 0);
+  s.median = j.value("median", 0.0);
+  s.mean = j.value("mean", 0.0);
+  s.stddev = j.value("stddev", 0.0);
+  s.min = j.value("min", 0.0);
+  s.max = j.value("max", 0.0);
+  s.ci95_lo = j.value("ci95_lo", 0.0);
+  s.ci95_hi = j.value("ci95_hi", 0.0);
+}
+
+}  // namespace mtb

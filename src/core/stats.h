@@ -1,0 +1,24 @@
+// Summary statistics of repeated timings: the one place where spread and intervals are computed.
+#pragma once
+#include <nlohmann/json_fwd.hpp>
+#include <span>
+
+namespace mtb {
+
+struct Summary {
+  int n = 0;
+  double median = 0, mean = 0, stddev = 0, min = 0, max = 0;
+  double ci95_lo = 0, ci95_hi = 0;  // Student-t interval of the mean
+  double cv() const { return mean != 0 ? stddev / mean : 0; }
+  // Half-width of the 95% interval relative to the median: what adaptive stopping compares.
+  double rel_ci95() const { return median != 0 ? (ci95_hi - ci95_lo) / 2 / median : 0; }
+};
+
+Summary summarize(std::span<const double> samples);
+// Two-sided 95% Student-t quantile for `dof` degrees of freedom.
+double t95(int dof);
+
+void to_json(nlohmann::json& j, const Summary& s);
+void from_json(const nlohmann::json& j, Summary& s);
+
+}  // namespace mtb

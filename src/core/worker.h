@@ -1,0 +1,40 @@
+// Runs one case in a child process (this same binary, re-executed): peak memory is per case, and a
+// crash, out-of-memory kill or timeout ends that case, not the run.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace mtb {
+
+struct WorkerResult {
+  bool exited = false;   // exited normally (see exit_code)
+  int exit_code = -1;
+  int signal = 0;        // the signal that ended it, if any
+  bool timed_out = false;
+  bool interrupted = false;  // the user pressed Ctrl-C: the case is not recorded
+  std::string result;    // what the child wrote to its result pipe (one JSON document)
+  std::string log_tail;  // last lines of the child's stdout/stderr, for error messages
+  double wall_s = 0;
+
+  // One line saying why the child produced no result ("killed by signal 9 (out of memory?)" ...).
+  std::string failure_reason() const;
+};
+
+// Starts `argv` with `input` on its stdin and a result pipe as fd 3. `timeout_s` <= 0: no limit.
+// `echo_log`: also copy the child's output to our stderr as it arrives.
+WorkerResult run_worker(const std::vector<std::string>& argv, const std::string& input, double timeout_s,
+                        bool echo_log);
+
+// Fd on which a worker writes its result.
+inline constexpr int kResultFd = 3;
+
+// Ctrl-C/SIGTERM handling for the parent: the first signal sets the flag (run_worker kills the
+// child and returns `interrupted`); a second one exits at once.
+void install_interrupt_handler();
+bool interrupted();
+
+// Path of the running executable (for re-exec).
+std::string self_exe_path();
+
+}  // namespace mtb

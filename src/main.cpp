@@ -1,0 +1,31 @@
+// mtb: which framework, model and precision is fastest on this machine, and by how much.
+// CLI wiring only: each subcommand lives in src/cli/.
+#include <fmt/format.h>
+
+#include <CLI/CLI.hpp>
+#include <exception>
+
+#include "build_info.h"
+#include "cli/commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{fmt::format(
+      "mtb {} — transformer inference benchmarks across llama.cpp, PyTorch, MLX and OpenAI-compatible servers.\n"
+      "Start with `mtb models` (what can run), `mtb llm` (the default benchmark) and `mtb info` (this machine).",
+      mtb::build::kVersion)};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", fmt::format("mtb {} ({})", mtb::build::kVersion, mtb::build::kCommit));
+  mtb::cli::add_llm(app);
+  mtb::cli::add_models(app);
+  mtb::cli::add_info(app);
+  mtb::cli::add_worker(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "mtb: error: {}\n", e.what());
+    return 1;
+  }
+  return mtb::cli::exit_code();
+}

@@ -1,0 +1,101 @@
+#include "models/gguf_info.h"
+
+#include <fmt/format.h>
+
+#include <fstream>
+#include <memory>
+#include <stdexcept>
+
+#include "ggml.h"
+#include "gguf.h"
+
+namespace mtb {
+namespace fs = std::filesystem;
+namespace {
+
+struct GgufFree {
+  void operator()(gguf_context* c) const { gguf_free(c); }
+};
+
+int64_t u32_or(const gguf_context* ctx, const std::string& key, int64_t fallback) {
+  const int64_t id = gguf_find_key(ctx, key.c_str());
+  if (id < 0) return fallback;
+  switch (gguf_get_kv_type(ctx, id)) {
+    case GGUF_TYPE_UINT32: return gguf_get_val_u32(ctx, id);
+    case GGUF_TYPE_INT32: return gguf_get_val_i32(ctx, id);
+    case GGUF_TYPE_UINT64: return static_cast<int64_t>(gguf_get_val_u64(ctx, id));
+    default: return fallback;
+  }
+}
+
+std::string file_type_name(int64_t ft) {
+  switch (ft) {
+    case 0: return "F32";
+    case 1: return "F16";
+    case 2: return "Q4_0";
+    case 7: return "Q8_0";
+    case 15: return "Q4_K - Medium";
+    case 32: return "BF16";
+    default: return ft < 0 ? "" : fmt::format("ftype {}", ft);
+  }
+}
+
+}  // namespace
+
+GgufInfo read_gguf_info(const fs::path& path) {
+  std::error_code ec;
+  if (!fs::exists(path, ec)) throw std::runtime_error(fmt::format("model file {}: no such file", path.string()));
+  if (!fs::is_regular_file(path, ec)) throw std::runtime_error(fmt::format("model file {}: not a file", path.string()));
+  const uint64_t file_size = fs::file_size(path, ec);
+  {
+    char magic[4] = {};
+    std::ifstream in(path, std::ios::binary);
+    in.read(magic, 4);
+    if (in.gcount() != 4 || std::string(magic, 4) != "GGUF")
+      throw std::runtime_error(fmt::format("model file {}: not a GGUF file (no GGUF magic at the start)", path.string()));
+  }
+  gguf_init_params p{true, nullptr};
+  std::unique_ptr<gguf_context, GgufFree> ctx(gguf_init_from_file(path.c_str(), p));
+  if (!ctx)
+    throw std::runtime_error(fmt::format("model file {}: corrupt or truncated GGUF header ({} bytes)", path.string(), file_size));
+
+  GgufInfo info;
+  info.path = path.string();
+  info.n_tensors = gguf_get_n_tensors(ctx.get());
+  const int64_t arch_id = gguf_find_key(ctx.get(), "general.architecture");
+  if (arch_id < 0 || gguf_get_kv_type(ctx.get(), arch_id) != GGUF_TYPE_STRING)
+    throw std::runtime_error(fmt::format("model file {}: no general.architecture: not a model", path.string()));
+  info.arch = gguf_get_val_str(ctx.get(), arch_id);
+  if (const int64_t id = gguf_find_key(ctx.get(), "general.name"); id >= 0 && gguf_get_kv_type(ctx.get(), id) == GGUF_TYPE_STRING)
+    info.name = gguf_get_val_str(ctx.get(), id);
+  info.file_type = file_type_name(u32_or(ctx.get(), "general.file_type", -1));
+  info.n_ctx_train = static_cast<int>(u32_or(ctx.get(), info.arch + ".context_length", 0));
+
+  // Every tensor's data must lie inside the file: a cut download fails here, not in the backend.
+  const uint64_t data_offset = gguf_get_data_offset(ctx.get());
+  uint64_t end = data_offset;
+  for (int64_t i = 0; i < info.n_tensors; ++i) {
+    const uint64_t e = data_offset + gguf_get_tensor_offset(ctx.get(), i) + gguf_get_tensor_size(ctx.get(), i);
+    end = std::max(end, e);
+    info.data_bytes += gguf_get_tensor_size(ctx.get(), i);
+  }
+  if (end > file_size)
+    throw std::runtime_error(fmt::format("model file {}: truncated: its tensors need {} bytes, the file has {}",
+                                         path.string(), end, file_size));
+
+  const int64_t tok_id = gguf_find_key(ctx.get(), "tokenizer.ggml.tokens");
+  if (tok_id < 0) throw std::runtime_error(fmt::format("model file {}: has no tokenizer (tokenizer.ggml.tokens)", path.string()));
+  info.vocab_size = static_cast<int>(gguf_get_arr_n(ctx.get(), tok_id));
+  const int64_t type_id = gguf_find_key(ctx.get(), "tokenizer.ggml.token_type");
+  if (type_id >= 0 && gguf_get_arr_type(ctx.get(), type_id) == GGUF_TYPE_INT32) {
+    const auto* types = static_cast<const int32_t*>(gguf_get_arr_data(ctx.get(), type_id));
+    const size_t n = gguf_get_arr_n(ctx.get(), type_id);
+    for (size_t i = 0; i < n; ++i)
+      if (types[i] == 1) info.ordinary_tokens.push_back(static_cast<Token>(i));  // LLAMA_TOKEN_TYPE_NORMAL
+  } else {
+    for (int i = 0; i < info.vocab_size; ++i) info.ordinary_tokens.push_back(i);
+  }
+  return info;
+}
+
+}  // namespace mtb

@@ -1,0 +1,312 @@
+#include "models/gguf_synth.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+#include "core/rng.h"
+#include "ggml.h"
+#include "gguf.h"
+
+namespace mtb {
+namespace fs = std::filesystem;
+namespace {
+
+// How a tensor's values are drawn.
+enum class Fill { normal, ones, rope_factors };
+
+struct TensorPlan {
+  std::string name;
+  std::vector<int64_t> ne;  // ggml order: ne[0] is the contiguous dimension
+  Fill fill = Fill::normal;
+  bool keep_f32 = false;  // norms, biases and RoPE factors stay f32, as convert_hf_to_gguf writes them
+};
+
+std::vector<TensorPlan> tensor_plan(const ModelSpec& s) {
+  const int64_t h = s.hidden, q = int64_t(s.heads) * s.head_dim, kv = int64_t(s.kv_heads) * s.head_dim;
+  std::vector<TensorPlan> t;
+  auto add = [&](std::string name, std::vector<int64_t> ne, Fill fill = Fill::normal, bool f32 = false) {
+    t.push_back({std::move(name), std::move(ne), fill, f32});
+  };
+  add("token_embd.weight", {h, s.vocab_size});
+  if (s.rope_scaling.type == "llama3") add("rope_freqs.weight", {s.head_dim / 2}, Fill::rope_factors, true);
+  for (int i = 0; i < s.layers; ++i) {
+    const std::string b = fmt::format("blk.{}.", i);
+    add(b + "attn_norm.weight", {h}, Fill::ones, true);
+    add(b + "attn_q.weight", {h, q});
+    add(b + "attn_k.weight", {h, kv});
+    add(b + "attn_v.weight", {h, kv});
+    if (s.qkv_bias) {
+      add(b + "attn_q.bias", {q}, Fill::normal, true);
+      add(b + "attn_k.bias", {kv}, Fill::normal, true);
+      add(b + "attn_v.bias", {kv}, Fill::normal, true);
+    }
+    if (s.qk_norm) {
+      add(b + "attn_q_norm.weight", {s.head_dim}, Fill::ones, true);
+      add(b + "attn_k_norm.weight", {s.head_dim}, Fill::ones, true);
+    }
+    add(b + "attn_output.weight", {q, h});
+    if (s.arch == "gemma3") add(b + "post_attention_norm.weight", {h}, Fill::ones, true);
+    add(b + "ffn_norm.weight", {h}, Fill::ones, true);
+    add(b + "ffn_gate.weight", {h, s.ffn});
+    add(b + "ffn_up.weight", {h, s.ffn});
+    add(b + "ffn_down.weight", {s.ffn, h});
+    if (s.arch == "gemma3") add(b + "post_ffw_norm.weight", {h}, Fill::ones, true);
+  }
+  add("output_norm.weight", {h}, Fill::ones, true);
+  if (!s.tied_embeddings) add("output.weight", {h, s.vocab_size});
+  return t;
+}
+
+// Llama 3's RoPE frequency factors, as convert_hf_to_gguf computes them from rope_scaling.
+std::vector<float> llama3_rope_factors(const ModelSpec& s) {
+  const auto& r = s.rope_scaling;
+  const double low_wavelen = r.original_context / r.low_freq_factor;
+  const double high_wavelen = r.original_context / r.high_freq_factor;
+  std::vector<float> f;
+  for (int i = 0; i < s.head_dim; i += 2) {
+    const double freq = 1.0 / std::pow(s.rope_theta, double(i) / s.head_dim);
+    const double wavelen = 2 * M_PI / freq;
+    if (wavelen < high_wavelen) f.push_back(1.0f);
+    else if (wavelen > low_wavelen) f.push_back(float(r.factor));
+    else {
+      const double smooth = (r.original_context / wavelen - r.low_freq_factor) / (r.high_freq_factor - r.low_freq_factor);
+      f.push_back(float(1.0 / ((1 - smooth) / r.factor + smooth)));
+    }
+  }
+  return f;
+}
+
+uint64_t fnv1a(const std::string& s) {
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
+  return h;
+}
+
+constexpr int64_t kChunk = 1 << 16;  // values per independent random stream: threads can split a tensor
+
+// Fills `dst` (f32) with the tensor's values, chunks spread over threads; deterministic whatever the
+// thread count, since each chunk has its own stream.
+void fill_values(const TensorPlan& tp, const ModelSpec& s, uint64_t seed, std::vector<float>& dst) {
+  int64_t n = 1;
+  for (auto d : tp.ne) n *= d;
+  dst.resize(static_cast<size_t>(n));
+  if (tp.fill == Fill::ones) {
+    std::fill(dst.begin(), dst.end(), 1.0f);
+    return;
+  }
+  if (tp.fill == Fill::rope_factors) {
+    dst = llama3_rope_factors(s);
+    return;
+  }
+  const uint64_t tensor_seed = mix_seed(seed, fnv1a(tp.name));
+  const float std = static_cast<float>(s.init_std);
+  const int64_t n_chunks = (n + kChunk - 1) / kChunk;
+  auto work = [&](int64_t first, int64_t step) {
+    for (int64_t c = first; c < n_chunks; c += step) {
+      SplitMix64 rng(mix_seed(tensor_seed, static_cast<uint64_t>(c)));
+      const int64_t end = std::min(n, (c + 1) * kChunk);
+      for (int64_t i = c * kChunk; i < end; ++i) dst[i] = std * irwin_hall_normal(rng.next());
+    }
+  };
+  const int n_threads = static_cast<int>(std::min<int64_t>(std::max(1u, std::thread::hardware_concurrency()), n_chunks));
+  std::vector<std::thread> pool;
+  for (int t = 1; t < n_threads; ++t) pool.emplace_back(work, t, n_threads);
+  work(0, n_threads);
+  for (auto& th : pool) th.join();
+}
+
+ggml_type storage_type(const std::string& precision) {
+  if (precision == "f32") return GGML_TYPE_F32;
+  if (precision == "f16") return GGML_TYPE_F16;
+  if (precision == "bf16") return GGML_TYPE_BF16;
+  throw std::invalid_argument("write_synthetic_gguf: precision " + precision + " is not a float type");
+}
+
+int file_type(ggml_type t) {  // llama_ftype values: ALL_F32 = 0, MOSTLY_F16 = 1, MOSTLY_BF16 = 32
+  return t == GGML_TYPE_F32 ? 0 : t == GGML_TYPE_F16 ? 1 : 32;
+}
+
+struct GgufFree {
+  void operator()(gguf_context* c) const { gguf_free(c); }
+};
+struct GgmlFree {
+  void operator()(ggml_context* c) const { ggml_free(c); }
+};
+struct FileClose {
+  void operator()(FILE* f) const { fclose(f); }
+};
+
+void set_metadata(gguf_context* ctx, const ModelSpec& s, ggml_type type) {
+  const std::string a = s.arch;
+  auto key = [&](const char* k) { return a + "." + k; };
+  gguf_set_val_str(ctx, "general.architecture", a.c_str());
+  gguf_set_val_str(ctx, "general.name", (s.name + " (mtb synthetic)").c_str());
+  gguf_set_val_str(ctx, "general.source.url", s.hf_id.c_str());
+  gguf_set_val_u32(ctx, "general.file_type", static_cast<uint32_t>(file_type(type)));
+  gguf_set_val_u32(ctx, "general.quantization_version", 2);
+  gguf_set_val_u32(ctx, key("context_length").c_str(), static_cast<uint32_t>(s.context));
+  gguf_set_val_u32(ctx, key("embedding_length").c_str(), static_cast<uint32_t>(s.hidden));
+  gguf_set_val_u32(ctx, key("block_count").c_str(), static_cast<uint32_t>(s.layers));
+  gguf_set_val_u32(ctx, key("feed_forward_length").c_str(), static_cast<uint32_t>(s.ffn));
+  gguf_set_val_u32(ctx, key("attention.head_count").c_str(), static_cast<uint32_t>(s.heads));
+  gguf_set_val_u32(ctx, key("attention.head_count_kv").c_str(), static_cast<uint32_t>(s.kv_heads));
+  gguf_set_val_u32(ctx, key("attention.key_length").c_str(), static_cast<uint32_t>(s.head_dim));
+  gguf_set_val_u32(ctx, key("attention.value_length").c_str(), static_cast<uint32_t>(s.head_dim));
+  gguf_set_val_f32(ctx, key("attention.layer_norm_rms_epsilon").c_str(), static_cast<float>(s.norm_eps));
+  gguf_set_val_f32(ctx, key("rope.freq_base").c_str(), static_cast<float>(s.rope_theta));
+  gguf_set_val_u32(ctx, key("rope.dimension_count").c_str(), static_cast<uint32_t>(s.head_dim));
+  gguf_set_val_u32(ctx, key("vocab_size").c_str(), static_cast<uint32_t>(s.vocab_size));
+  if (s.rope_scaling.type == "linear") {
+    gguf_set_val_str(ctx, key("rope.scaling.type").c_str(), "linear");
+    gguf_set_val_f32(ctx, key("rope.scaling.factor").c_str(), static_cast<float>(s.rope_scaling.factor));
+  }
+  if (s.sliding_window > 0) {
+    gguf_set_val_u32(ctx, key("attention.sliding_window").c_str(), static_cast<uint32_t>(s.sliding_window));
+    gguf_set_val_u32(ctx, key("attention.sliding_window_pattern").c_str(),
+                     static_cast<uint32_t>(s.sliding_window_pattern));
+    gguf_set_val_f32(ctx, key("rope.freq_base_swa").c_str(), static_cast<float>(s.rope_local_theta));
+  }
+}
+
+// Copies the tokenizer from the vocab file, padding the token list to the spec's vocabulary size
+// the way convert_hf_to_gguf pads checkpoints whose embedding matrix is larger than the tokenizer.
+void set_tokenizer(gguf_context* ctx, const fs::path& vocab_path, int vocab_size) {
+  gguf_init_params p{true, nullptr};
+  std::unique_ptr<gguf_context, GgufFree> voc(gguf_init_from_file(vocab_path.c_str(), p));
+  if (!voc) throw std::runtime_error(fmt::format("cannot read tokenizer file {}", vocab_path.string()));
+  const int64_t n_kv = gguf_get_n_kv(voc.get());
+  for (int64_t i = 0; i < n_kv; ++i) {
+    const std::string k = gguf_get_key(voc.get(), i);
+    if (k.rfind("tokenizer.", 0) != 0 || k == "tokenizer.chat_template") continue;
+    const gguf_type t = gguf_get_kv_type(voc.get(), i);
+    const bool per_token = k == "tokenizer.ggml.tokens" || k == "tokenizer.ggml.token_type" || k == "tokenizer.ggml.scores";
+    if (t == GGUF_TYPE_ARRAY && per_token) {
+      const size_t n = gguf_get_arr_n(voc.get(), i);
+      if (n > size_t(vocab_size))
+        throw std::runtime_error(fmt::format("tokenizer {} has {} tokens, more than the model's vocabulary of {}",
+                                             vocab_path.string(), n, vocab_size));
+      if (k == "tokenizer.ggml.tokens") {
+        std::vector<std::string> toks;
+        for (size_t j = 0; j < n; ++j) toks.emplace_back(gguf_get_arr_str(voc.get(), i, j));
+        for (size_t j = n; j < size_t(vocab_size); ++j) toks.push_back(fmt::format("[PAD{}]", j));
+        std::vector<const char*> ptrs;
+        for (const auto& s : toks) ptrs.push_back(s.c_str());
+        gguf_set_arr_str(ctx, k.c_str(), ptrs.data(), ptrs.size());
+      } else if (k == "tokenizer.ggml.token_type") {
+        std::vector<int32_t> v(static_cast<const int32_t*>(gguf_get_arr_data(voc.get(), i)),
+                               static_cast<const int32_t*>(gguf_get_arr_data(voc.get(), i)) + n);
+        v.resize(vocab_size, 5);  // LLAMA_TOKEN_TYPE_UNUSED
+        gguf_set_arr_data(ctx, k.c_str(), GGUF_TYPE_INT32, v.data(), v.size());
+      } else {
+        std::vector<float> v(static_cast<const float*>(gguf_get_arr_data(voc.get(), i)),
+                             static_cast<const float*>(gguf_get_arr_data(voc.get(), i)) + n);
+        v.resize(vocab_size, -1000.0f);
+        gguf_set_arr_data(ctx, k.c_str(), GGUF_TYPE_FLOAT32, v.data(), v.size());
+      }
+      continue;
+    }
+    // Everything else (model, pre-tokenizer, merges, special ids, flags) is copied as it is.
+    if (t == GGUF_TYPE_ARRAY) {
+      const gguf_type at = gguf_get_arr_type(voc.get(), i);
+      const size_t n = gguf_get_arr_n(voc.get(), i);
+      if (at == GGUF_TYPE_STRING) {
+        std::vector<const char*> ptrs;
+        for (size_t j = 0; j < n; ++j) ptrs.push_back(gguf_get_arr_str(voc.get(), i, j));
+        gguf_set_arr_str(ctx, k.c_str(), ptrs.data(), n);
+      } else {
+        gguf_set_arr_data(ctx, k.c_str(), at, gguf_get_arr_data(voc.get(), i), n);
+      }
+    } else if (t == GGUF_TYPE_STRING) {
+      gguf_set_val_str(ctx, k.c_str(), gguf_get_val_str(voc.get(), i));
+    } else if (t == GGUF_TYPE_UINT32) {
+      gguf_set_val_u32(ctx, k.c_str(), gguf_get_val_u32(voc.get(), i));
+    } else if (t == GGUF_TYPE_INT32) {
+      gguf_set_val_i32(ctx, k.c_str(), gguf_get_val_i32(voc.get(), i));
+    } else if (t == GGUF_TYPE_BOOL) {
+      gguf_set_val_bool(ctx, k.c_str(), gguf_get_val_bool(voc.get(), i));
+    } else if (t == GGUF_TYPE_FLOAT32) {
+      gguf_set_val_f32(ctx, k.c_str(), gguf_get_val_f32(voc.get(), i));
+    } else {
+      throw std::runtime_error(fmt::format("tokenizer key {} has an unexpected type {}", k, gguf_type_name(t)));
+    }
+  }
+}
+
+void write_or_throw(FILE* f, const void* data, size_t n, const fs::path& p) {
+  if (n && fwrite(data, 1, n, f) != n)
+    throw std::runtime_error(fmt::format("cannot write {}: {}", p.string(), strerror(errno)));
+}
+
+}  // namespace
+
+void write_synthetic_gguf(const ModelSpec& spec, const std::string& precision, uint64_t seed, const fs::path& vocab_gguf,
+                          const fs::path& out, const ProgressFn& progress) {
+  const ggml_type type = storage_type(precision);
+  const std::vector<TensorPlan> plan = tensor_plan(spec);
+
+  // Tensor descriptions only (no_alloc): the data is streamed after the header.
+  ggml_init_params ip{ggml_tensor_overhead() * (plan.size() + 1), nullptr, true};
+  std::unique_ptr<ggml_context, GgmlFree> meta(ggml_init(ip));
+  std::unique_ptr<gguf_context, GgufFree> ctx(gguf_init_empty());
+  set_metadata(ctx.get(), spec, type);
+  set_tokenizer(ctx.get(), vocab_gguf, spec.vocab_size);
+
+  std::vector<ggml_type> types;
+  uint64_t total = 0;
+  for (const auto& tp : plan) {
+    const ggml_type t = tp.keep_f32 ? GGML_TYPE_F32 : type;
+    ggml_tensor* tensor = nullptr;
+    switch (tp.ne.size()) {
+      case 1: tensor = ggml_new_tensor_1d(meta.get(), t, tp.ne[0]); break;
+      default: tensor = ggml_new_tensor_2d(meta.get(), t, tp.ne[0], tp.ne[1]); break;
+    }
+    ggml_set_name(tensor, tp.name.c_str());
+    gguf_add_tensor(ctx.get(), tensor);
+    types.push_back(t);
+    total += ggml_nbytes(tensor);
+  }
+
+  std::unique_ptr<FILE, FileClose> f(fopen(out.c_str(), "wb"));
+  if (!f) throw std::runtime_error(fmt::format("cannot create {}: {}", out.string(), strerror(errno)));
+  std::vector<uint8_t> header(gguf_get_meta_size(ctx.get()));
+  gguf_get_meta_data(ctx.get(), header.data());
+  write_or_throw(f.get(), header.data(), header.size(), out);
+
+  const size_t align = gguf_get_alignment(ctx.get());
+  std::vector<float> values;
+  std::vector<uint8_t> bytes;
+  const std::vector<uint8_t> zeros(align, 0);
+  uint64_t done = 0;
+  for (size_t i = 0; i < plan.size(); ++i) {
+    fill_values(plan[i], spec, seed, values);
+    const size_t n = values.size();
+    const void* src = values.data();
+    size_t nbytes = n * sizeof(float);
+    if (types[i] == GGML_TYPE_F16) {
+      bytes.resize(n * 2);
+      ggml_fp32_to_fp16_row(values.data(), reinterpret_cast<ggml_fp16_t*>(bytes.data()), static_cast<int64_t>(n));
+      src = bytes.data();
+      nbytes = n * 2;
+    } else if (types[i] == GGML_TYPE_BF16) {
+      bytes.resize(n * 2);
+      ggml_fp32_to_bf16_row_ref(values.data(), reinterpret_cast<ggml_bf16_t*>(bytes.data()), static_cast<int64_t>(n));
+      src = bytes.data();
+      nbytes = n * 2;
+    }
+    write_or_throw(f.get(), src, nbytes, out);
+    const size_t pad = (align - nbytes % align) % align;
+    write_or_throw(f.get(), zeros.data(), pad, out);
+    done += nbytes;
+    if (progress) progress(done, total);
+  }
+  if (fflush(f.get()) != 0) throw std::runtime_error(fmt::format("cannot write {}: {}", out.string(), strerror(errno)));
+}
+
+}  // namespace mtb

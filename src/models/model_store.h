@@ -1,0 +1,34 @@
+// Turns what -m names (a zoo spec or a GGUF path) into a GGUF file on disk: synthesizing zoo models
+// into the user cache on first use and reusing them after.
+#pragma once
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+#include "models/gguf_synth.h"
+
+namespace mtb {
+
+struct ResolvedModel {
+  std::string name;  // what the user wrote
+  std::filesystem::path path;
+  bool synthetic = false;
+  bool created = false;  // synthesized by this call (false: reused from the cache, or a user file)
+};
+
+// $MTB_CACHE_DIR, else $XDG_CACHE_HOME/mtb, else ~/Library/Caches/mtb (macOS) or ~/.cache/mtb.
+std::filesystem::path cache_dir();
+// Where the llama.cpp tree's tokenizer files live ($MTB_VOCAB_DIR overrides).
+std::filesystem::path vocab_dir();
+
+// A user's file when `model` is a path to one (anything with a '/' or ending in .gguf); else a zoo
+// spec synthesized at `precision` with `seed`. Throws with close zoo names for an unknown model.
+ResolvedModel resolve_model(const std::string& model, const std::string& precision, uint64_t seed,
+                            const ProgressFn& progress);
+
+bool looks_like_path(const std::string& model);
+
+// The cache file name of a synthetic model: spec, precision, seed and recipe version in one key.
+std::string synthetic_file_name(const ModelSpec& spec, const std::string& precision, uint64_t seed);
+
+}  // namespace mtb
