@@ -3,12 +3,15 @@
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
+#include <csignal>
 #include <exception>
 
 #include "build_info.h"
 #include "cli/commands.h"
 
 int main(int argc, char** argv) {
+  // A file-size limit then fails a write with EFBIG (reported, results kept) instead of killing mtb.
+  signal(SIGXFSZ, SIG_IGN);
   CLI::App app{fmt::format(
       "mtb {} — transformer inference benchmarks across llama.cpp, PyTorch, MLX and OpenAI-compatible servers.\n"
       "Start with `mtb models` (what can run), `mtb llm` (the default benchmark) and `mtb info` (this machine).",

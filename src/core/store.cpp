@@ -3,6 +3,7 @@
 #include "core/printers.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -140,10 +141,14 @@ void RunStore::append(const Record& r) {
   const fs::path p = dir_ / kResults;
   const int fd = ::open(p.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
   if (fd < 0) write_error(p, errno);
+  struct stat st {};
+  const off_t before = ::fstat(fd, &st) == 0 ? st.st_size : -1;
   try {
     write_all(fd, nlohmann::json(r).dump() + "\n", p);
     if (::fsync(fd) != 0) write_error(p, errno);
   } catch (...) {
+    // A partial line (disk full mid-write) would corrupt the file for readers: cut it off again.
+    if (before >= 0) (void)!::ftruncate(fd, before);
     ::close(fd);
     throw;
   }

@@ -5,6 +5,9 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 #include <unistd.h>
 
 #include <atomic>
@@ -84,6 +87,9 @@ WorkerResult run_worker(const std::vector<std::string>& argv, const std::string&
   if (pid < 0) throw std::runtime_error(fmt::format("cannot start a worker: {}", strerror(errno)));
   if (pid == 0) {
     setpgid(0, 0);  // own process group: the parent decides what a Ctrl-C does to it
+#ifdef __linux__
+    prctl(PR_SET_PDEATHSIG, SIGKILL);  // a parent killed without warning takes its worker along
+#endif
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
     signal(SIGPIPE, SIG_DFL);

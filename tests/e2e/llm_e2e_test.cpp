@@ -1,0 +1,160 @@
+// `mtb llm` end to end: the real binary on tiny synthetic models, its files read back.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <set>
+#include <thread>
+
+#include "e2e_util.h"
+
+using namespace e2e;
+namespace fs = std::filesystem;
+
+TEST(LlmE2E, TinyRunWritesTheThreeFilesWithSaneFields) {
+  const fs::path root = fresh_dir();
+  const Result r = run_mtb("llm -m tiny -t f32,q4_0 -p 16,32 -n 8 -r 3 --cooldown 0 --measurements " + root.string());
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  const fs::path run = only_run(root);
+  EXPECT_NE(run.parent_path().filename().string().find("GB"), std::string::npos);  // hardware string
+
+  const auto recs = records(run);
+  ASSERT_EQ(recs.size(), 4u);
+  std::set<std::string> hashes16;
+  for (const auto& rec : recs) {
+    EXPECT_EQ(rec.status, mtb::Status::ok) << rec.error;
+    EXPECT_EQ(rec.prompt_s.size(), 3u);  // repetitions counted
+    EXPECT_EQ(rec.gen_s.size(), 3u);
+    EXPECT_GT(rec.prompt_tps.median, 0);
+    EXPECT_GT(rec.gen_tps.median, 0);
+    EXPECT_LE(rec.gen_tps.ci95_lo, rec.gen_tps.mean);
+    EXPECT_GE(rec.gen_tps.ci95_hi, rec.gen_tps.mean);
+    EXPECT_GT(rec.load_s, 0);
+    EXPECT_GT(rec.peak_rss_bytes, 1u << 20);
+    EXPECT_GT(rec.model_bytes, 0u);
+    EXPECT_GT(rec.model_n_params, 5'000'000u);
+    EXPECT_EQ(rec.model_arch, "qwen2");
+    EXPECT_EQ(rec.generated.size(), 9u);  // the first token and 8 generated
+    EXPECT_EQ(rec.tokens_hash.size(), 16u);
+    if (rec.spec.n_prompt == 16) hashes16.insert(rec.tokens_hash);
+    // bits per weight follow the precision
+    if (rec.spec.precision == "f32") EXPECT_NEAR(rec.bits_per_weight, 32, 0.5);
+    if (rec.spec.precision == "q4_0") EXPECT_LT(rec.bits_per_weight, 9);
+  }
+  EXPECT_EQ(hashes16.size(), 1u) << "both precisions must see the same prompt tokens";
+
+  const auto csv = read_csv(run / "benchmark_results.csv");
+  ASSERT_EQ(csv.size(), 5u);
+  EXPECT_EQ(csv[0][0], "name");
+  EXPECT_EQ(csv[0][9], "generation_tps");
+  EXPECT_EQ(csv[1][0], "tiny");
+  EXPECT_GT(std::stod(csv[1][9]), 0);
+
+  const auto settings = read_json(run / "settings.json");
+  for (const char* k : {"datetime", "git_commit", "benchmark_settings", "hardware_info", "software_info", "plan", "seed"})
+    EXPECT_TRUE(settings.contains(k)) << k;
+  EXPECT_EQ(settings["software_info"]["llamacpp_commit"], "de3ff815ea7d559ee917f063901b8986f038abc6");
+  EXPECT_EQ(settings["plan"]["cases"].size(), 4u);
+  EXPECT_EQ(settings["hardware_info"]["hardware_string"], run.parent_path().filename().string());
+  EXPECT_TRUE(settings["finished"].get<bool>());
+}
+
+TEST(LlmE2E, SameSeedSameGreedyTokensOtherSeedOthers) {
+  const fs::path a = fresh_dir() / "a", b = fresh_dir() / "b", c = fresh_dir() / "c";
+  const std::string args = "llm -m tiny-llama -t f32 -p 16 -n 12 -r 2 --cooldown 0 ";
+  ASSERT_EQ(run_mtb(args + "--seed 5 --measurements " + a.string()).exit_code, 0);
+  ASSERT_EQ(run_mtb(args + "--seed 5 --measurements " + b.string()).exit_code, 0);
+  ASSERT_EQ(run_mtb(args + "--seed 6 --measurements " + c.string()).exit_code, 0);
+  const auto ra = records(only_run(a)), rb = records(only_run(b)), rc = records(only_run(c));
+  EXPECT_EQ(ra[0].generated, rb[0].generated);
+  EXPECT_EQ(ra[0].tokens_hash, rb[0].tokens_hash);
+  EXPECT_NE(ra[0].generated, rc[0].generated);
+  EXPECT_NE(ra[0].tokens_hash, rc[0].tokens_hash);
+}
+
+TEST(LlmE2E, ZooSpecRunsAsTheRealArchitecture) {
+  const fs::path root = fresh_dir();
+  const Result r = run_mtb("llm -m qwen-2.5-0.5b-it -t q8_0 -p 8 -n 2 -r 1 --warmup 0 --cooldown 0 --measurements " + root.string());
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  const auto recs = records(only_run(root));
+  ASSERT_EQ(recs.size(), 1u);
+  EXPECT_EQ(recs[0].status, mtb::Status::ok) << recs[0].error;
+  EXPECT_EQ(recs[0].model_n_params, 494032768u);
+  EXPECT_NE(recs[0].model_desc.find("qwen2"), std::string::npos) << recs[0].model_desc;
+}
+
+TEST(LlmE2E, AKilledWorkerFailsOneCaseAndTheRunGoesOn) {
+  const fs::path root = fresh_dir();
+  const Result r = run_mtb("llm -m tiny -t f32 -p 8,16,32 -n 4 -r 1 --cooldown 0 --measurements " + root.string(),
+                    "MTB_TEST_CRASH_CASE='p16 '");
+  EXPECT_EQ(r.exit_code, 3) << r.out;  // some case failed
+  const auto recs = records(only_run(root));
+  ASSERT_EQ(recs.size(), 3u);
+  EXPECT_EQ(recs[0].status, mtb::Status::ok);
+  EXPECT_EQ(recs[1].status, mtb::Status::failed);
+  EXPECT_NE(recs[1].error.find("SIGKILL"), std::string::npos) << recs[1].error;
+  EXPECT_EQ(recs[2].status, mtb::Status::ok);
+}
+
+TEST(LlmE2E, ResumeCompletesARunKilledWithSigkill) {
+  const fs::path root = fresh_dir();
+  const std::string args = "llm -m tiny -t f32 -p 8,16,24,32,40,48 -n 16 -r 3 --cooldown 0.5 --measurements " + root.string();
+  const pid_t pid = fork();
+  if (pid == 0) {
+    const std::string cmd = std::string(MTB_BINARY) + " " + args + " >/dev/null 2>&1";
+    execl("/bin/sh", "sh", "-c", ("exec " + cmd).c_str(), nullptr);
+    _exit(127);
+  }
+  // Wait for the first finished case, then kill mtb without warning.
+  fs::path run;
+  for (int i = 0; i < 600 && run.empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    try {
+      const fs::path r = only_run(root);
+      if (records(r).size() >= 1) run = r;
+    } catch (...) {
+    }
+  }
+  ASSERT_FALSE(run.empty()) << "no case finished in 30 s";
+  kill(pid, SIGKILL);
+  waitpid(pid, nullptr, 0);
+  const size_t before = records(run).size();
+  ASSERT_LT(before, 6u) << "the run finished before it could be killed";
+  EXPECT_FALSE(read_json(run / "settings.json")["finished"].get<bool>());
+
+  const Result r = run_mtb("llm --cooldown 0 --resume " + sh_quote(run.string()));
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find(std::to_string(before) + " of 6 cases already done"), std::string::npos) << r.out;
+  const auto recs = records(run);
+  ASSERT_EQ(recs.size(), 6u);
+  std::set<std::string> keys;
+  for (const auto& rec : recs) {
+    keys.insert(rec.spec.key());
+    EXPECT_EQ(rec.status, mtb::Status::ok);
+  }
+  EXPECT_EQ(keys.size(), 6u);  // nothing ran twice
+  EXPECT_TRUE(read_json(run / "settings.json")["finished"].get<bool>());
+}
+
+TEST(LlmE2E, OutputFormatsAreReadersOfTheSameRecords) {
+  const fs::path root = fresh_dir();
+  const std::string args = "llm -m tiny -t q4_0 -p 8 -n 2 -r 1 --cooldown 0 --measurements " + root.string();
+  const Result j = run_mtb(args + " -o jsonl 2>/dev/null");
+  const auto line = j.out.substr(0, j.out.find('\n'));
+  EXPECT_EQ(nlohmann::json::parse(line)["n_prompt"], 8);
+  const Result c = run_mtb(args + " -o csv 2>/dev/null");
+  EXPECT_EQ(c.out.rfind("name,framework,backend", 0), 0u) << c.out;
+  const Result m = run_mtb(args + " -o md 2>/dev/null");
+  EXPECT_NE(m.out.find("| tiny "), std::string::npos) << m.out;
+}
+
+TEST(LlmE2E, BatchAndDepthAxesRun) {
+  const fs::path root = fresh_dir();
+  const Result r = run_mtb("llm -m tiny -t f32 -p 16 -n 4 --batch 1,3 --depth 0,32 -r 1 --cooldown 0 --measurements " + root.string());
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  const auto recs = records(only_run(root));
+  ASSERT_EQ(recs.size(), 4u);
+  for (const auto& rec : recs) EXPECT_EQ(rec.status, mtb::Status::ok) << rec.spec.label() << ": " << rec.error;
+}

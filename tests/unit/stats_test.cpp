@@ -1,0 +1,54 @@
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <vector>
+
+#include "core/stats.h"
+
+using namespace mtb;
+
+TEST(Stats, SummarizesKnownSamples) {
+  const std::vector<double> v = {4, 1, 3, 2, 5};
+  const Summary s = summarize(v);
+  EXPECT_EQ(s.n, 5);
+  EXPECT_DOUBLE_EQ(s.median, 3);
+  EXPECT_DOUBLE_EQ(s.mean, 3);
+  EXPECT_NEAR(s.stddev, 1.5811388, 1e-6);  // sample standard deviation
+  EXPECT_DOUBLE_EQ(s.min, 1);
+  EXPECT_DOUBLE_EQ(s.max, 5);
+  // mean ± t(0.975, 4) * s / sqrt(5)
+  EXPECT_NEAR(s.ci95_lo, 3 - 2.776 * 1.5811388 / std::sqrt(5.0), 1e-6);
+  EXPECT_NEAR(s.ci95_hi, 3 + 2.776 * 1.5811388 / std::sqrt(5.0), 1e-6);
+}
+
+TEST(Stats, EvenCountMedianAveragesTheMiddle) {
+  const std::vector<double> v = {10, 1, 2, 20};
+  EXPECT_DOUBLE_EQ(summarize(v).median, 6);
+}
+
+TEST(Stats, SingleSampleHasNoSpread) {
+  const std::vector<double> v = {7};
+  const Summary s = summarize(v);
+  EXPECT_EQ(s.stddev, 0);
+  EXPECT_EQ(s.ci95_lo, 7);
+  EXPECT_EQ(s.ci95_hi, 7);
+}
+
+TEST(Stats, EmptyIsZero) {
+  EXPECT_EQ(summarize(std::vector<double>{}).n, 0);
+}
+
+TEST(Stats, TQuantileFallsTowardsNormal) {
+  EXPECT_NEAR(t95(1), 12.706, 1e-3);
+  EXPECT_GT(t95(5), t95(30));
+  EXPECT_NEAR(t95(1000), 1.96, 1e-9);
+}
+
+TEST(Stats, JsonRoundTrip) {
+  const std::vector<double> v = {1.5, 2.5, 2.0};
+  const Summary s = summarize(v);
+  const Summary back = nlohmann::json(s).get<Summary>();
+  EXPECT_DOUBLE_EQ(back.mean, s.mean);
+  EXPECT_DOUBLE_EQ(back.ci95_hi, s.ci95_hi);
+  EXPECT_EQ(back.n, 3);
+}

@@ -1,0 +1,109 @@
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "core/store.h"
+#include "test_dirs.h"
+
+using namespace mtb;
+namespace fs = std::filesystem;
+
+Record rec(int n_prompt) {
+  Record r;
+  r.spec.model = "tiny";
+  r.spec.backend = "llamacpp";
+  r.spec.device = "cpu";
+  r.spec.precision = "f32";
+  r.spec.n_prompt = n_prompt;
+  r.prompt_s = {0.1, 0.2};
+  r.summarize_samples();
+  return r;
+}
+
+
+TEST(Store, CreatesTheAncestorLayout) {
+  const fs::path root = fresh_test_dir();
+  RunStore s = RunStore::create(root, "llm_benchmarks", "Some_CPU_2C_24GB", {{"plan", {{"axes", 1}}}});
+  EXPECT_EQ(s.dir().parent_path(), root / "llm_benchmarks" / "Some_CPU_2C_24GB");
+  EXPECT_EQ(s.dir().filename().string().size(), std::string("2025-04-27__12:46:07").size());
+  for (const char* f : {"settings.json", "results.jsonl", "benchmark_results.csv"}) EXPECT_TRUE(fs::exists(s.dir() / f)) << f;
+  EXPECT_EQ(s.settings()["datetime"], s.dir().filename().string());
+}
+
+TEST(Store, TwoRunsInOneSecondGetTwoFolders) {
+  const fs::path root = fresh_test_dir();
+  RunStore a = RunStore::create(root, "llm_benchmarks", "hw", {{"plan", 1}});
+  RunStore b = RunStore::create(root, "llm_benchmarks", "hw", {{"plan", 1}});
+  EXPECT_NE(a.dir(), b.dir());
+}
+
+TEST(Store, AppendsAndReadsBack) {
+  const fs::path root = fresh_test_dir();
+  RunStore s = RunStore::create(root, "llm_benchmarks", "hw", {{"plan", 1}});
+  s.append(rec(16));
+  s.append(rec(64));
+  RunStore again = RunStore::open(s.dir());
+  const auto records = again.load_records();
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records[1].spec.n_prompt, 64);
+  const std::string csv = slurp(s.dir() / "benchmark_results.csv");
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 3);  // header + 2 rows
+}
+
+TEST(Store, DropsATornLastLine) {
+  const fs::path root = fresh_test_dir();
+  RunStore s = RunStore::create(root, "llm_benchmarks", "hw", {{"plan", 1}});
+  s.append(rec(16));
+  {
+    std::ofstream out(s.dir() / "results.jsonl", std::ios::app);
+    out << "{\"model\": \"tiny\", \"back";  // a write cut by SIGKILL
+  }
+  RunStore again = RunStore::open(s.dir());
+  EXPECT_EQ(again.load_records().size(), 1u);
+  again.append(rec(64));
+  EXPECT_EQ(RunStore::open(s.dir()).load_records().size(), 2u);
+}
+
+TEST(Store, FullDiskIsAClearErrorAndKeepsWhatWasWritten) {
+  const fs::path root = fresh_test_dir();
+  RunStore s = RunStore::create(root, "llm_benchmarks", "hw", {{"plan", 1}});
+  s.append(rec(16));
+  const std::string before = slurp(s.dir() / "results.jsonl");
+  // /dev/full answers every write with ENOSPC, as a full disk does.
+  fs::rename(s.dir() / "results.jsonl", s.dir() / "kept.jsonl");
+  fs::create_symlink("/dev/full", s.dir() / "results.jsonl");
+  try {
+    s.append(rec(64));
+    FAIL() << "expected a write error";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("disk is full"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(slurp(s.dir() / "kept.jsonl"), before);
+  const std::string csv = slurp(s.dir() / "benchmark_results.csv");
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 2);  // the failed record was not added
+}
+
+TEST(Store, ResumeRejectsWhatIsNotARun) {
+  const fs::path root = fresh_test_dir();
+  try {
+    RunStore::open(root);
+    FAIL();
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("not an mtb run folder"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(RunStore::open(root / "missing"), std::runtime_error);
+  std::ofstream(root / "settings.json") << "{\"datetime\": 1}";
+  std::ofstream(root / "results.jsonl") << "";
+  try {
+    RunStore::open(root);
+    FAIL();
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("no plan"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Store, CsvEscapesSeparators) {
+  EXPECT_EQ(csv_escape("plain"), "plain");
+  EXPECT_EQ(csv_escape("a,b"), "\"a,b\"");
+  EXPECT_EQ(csv_escape("say \"hi\""), "\"say \"\"hi\"\"\"");
+}

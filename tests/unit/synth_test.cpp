@@ -1,0 +1,139 @@
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "backends/backend.h"
+#include "models/gguf_info.h"
+#include "models/gguf_synth.h"
+#include "models/model_store.h"
+#include "test_dirs.h"
+
+using namespace mtb;
+namespace fs = std::filesystem;
+
+
+fs::path write_tiny(const fs::path& dir, const std::string& name, const std::string& precision, uint64_t seed,
+                    const ModelSpec& spec = *find_spec("tiny")) {
+  const fs::path out = dir / name;
+  write_synthetic_gguf(spec, precision, seed, vocab_dir() / ("ggml-vocab-" + spec.vocab + ".gguf"), out, nullptr);
+  return out;
+}
+
+TEST(Synth, SameSeedGivesIdenticalBytes) {
+  const fs::path d = fresh_test_dir();
+  const auto a = write_tiny(d, "a.gguf", "bf16", 7), b = write_tiny(d, "b.gguf", "bf16", 7);
+  EXPECT_EQ(slurp(a), slurp(b));
+  const auto c = write_tiny(d, "c.gguf", "bf16", 8);
+  EXPECT_NE(slurp(a), slurp(c));
+  EXPECT_EQ(fs::file_size(a), fs::file_size(c));  // same layout, other weights
+}
+
+TEST(Synth, HeaderDescribesTheRealArchitecture) {
+  const fs::path d = fresh_test_dir();
+  for (const char* name : {"tiny", "tiny-qwen3", "tiny-llama", "tiny-gemma3"}) {
+    const ModelSpec& s = *find_spec(name);
+    const GgufInfo info = read_gguf_info(write_tiny(d, std::string(name) + ".gguf", "f32", 1, s));
+    EXPECT_EQ(info.arch, s.arch) << name;
+    EXPECT_EQ(info.n_ctx_train, s.context) << name;
+    EXPECT_EQ(info.vocab_size, s.vocab_size) << name;
+    EXPECT_EQ(info.file_type, "F32") << name;
+    EXPECT_GT(info.ordinary_tokens.size(), 10000u) << name;  // a real tokenizer, not a stand-in
+    EXPECT_EQ(info.data_bytes, s.n_params() * 4 + (s.rope_scaling.type == "llama3" ? s.head_dim / 2 * 4 : 0)) << name;
+  }
+}
+
+TEST(Synth, PadsTheTokenizerToALargerEmbedding) {
+  // Qwen2.5-7B's embedding has 152064 rows for a 151936-token vocabulary file.
+  ModelSpec s = *find_spec("tiny");
+  s.vocab_size = 152064;
+  const fs::path d = fresh_test_dir();
+  const GgufInfo padded = read_gguf_info(write_tiny(d, "p.gguf", "f16", 1, s));
+  const GgufInfo plain = read_gguf_info(write_tiny(d, "q.gguf", "f16", 1));
+  EXPECT_EQ(padded.vocab_size, 152064);
+  EXPECT_EQ(padded.ordinary_tokens, plain.ordinary_tokens);  // padding tokens are never drawn
+}
+
+TEST(Synth, QuantizesWithLlamaCpp) {
+  const fs::path d = fresh_test_dir();
+  const auto base = write_tiny(d, "base.gguf", "bf16", 3);
+  quantize_gguf(base, d / "q8.gguf", "q8_0", 2);
+  const GgufInfo info = read_gguf_info(d / "q8.gguf");
+  EXPECT_EQ(info.file_type, "Q8_0");
+  EXPECT_LT(fs::file_size(d / "q8.gguf"), fs::file_size(base));
+}
+
+TEST(GgufInfo, RejectsMissingCorruptAndTruncatedFiles) {
+  const fs::path d = fresh_test_dir();
+  auto message = [](const fs::path& p) {
+    try {
+      read_gguf_info(p);
+    } catch (const std::runtime_error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_NE(message(d / "nope.gguf").find("no such file"), std::string::npos);
+
+  std::ofstream(d / "text.gguf") << "hello, not a model";
+  EXPECT_NE(message(d / "text.gguf").find("not a GGUF file"), std::string::npos);
+
+  const auto good = write_tiny(d, "good.gguf", "f32", 1);
+  const std::string bytes = slurp(good);
+  std::ofstream(d / "cut.gguf", std::ios::binary) << bytes.substr(0, bytes.size() / 2);
+  EXPECT_NE(message(d / "cut.gguf").find("truncated"), std::string::npos) << message(d / "cut.gguf");
+
+  std::ofstream(d / "header.gguf", std::ios::binary) << bytes.substr(0, 100);
+  EXPECT_NE(message(d / "header.gguf").find("corrupt or truncated GGUF header"), std::string::npos)
+      << message(d / "header.gguf");
+
+  std::string flipped = bytes;
+  flipped[8] = '\x7f';  // tensor count: absurd
+  std::ofstream(d / "flipped.gguf", std::ios::binary) << flipped;
+  EXPECT_NE(message(d / "flipped.gguf"), "no error");
+}
+
+TEST(ModelStore, UnknownNamesGetSuggestions) {
+  try {
+    resolve_model("qwen-2.5-05b", "bf16", 1, nullptr);
+    FAIL();
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("Did you mean: qwen-2.5-0.5b-it"), std::string::npos) << e.what();
+  }
+}
+
+TEST(ModelStore, CachesSyntheticModels) {
+  const ResolvedModel first = resolve_model("tiny-llama", "q4_0", 99, nullptr);
+  const ResolvedModel again = resolve_model("tiny-llama", "q4_0", 99, nullptr);
+  EXPECT_EQ(first.path, again.path);
+  EXPECT_FALSE(again.created);
+  EXPECT_TRUE(fs::exists(first.path));
+  EXPECT_EQ(read_gguf_info(first.path).file_type, "Q4_0");
+}
+
+// Greedy decoding of a synthetic model is deterministic: the same seed gives the same tokens
+// twice; another seed gives other weights and so other tokens.
+std::vector<Token> greedy(const fs::path& model, int n) {
+  LlmBackend* b = find_llm_backend("llamacpp");
+  LoadRequest req;
+  req.model_path = model.string();
+  req.device = "cpu";
+  req.n_ctx = 64;
+  auto s = b->load(req);
+  const GgufInfo info = read_gguf_info(model);
+  std::vector<Token> out = s->prefill(seeded_tokens(5, 2, 1, 16, info.ordinary_tokens));
+  std::vector<Token> all = out;
+  for (int i = 0; i < n; ++i) {
+    out = s->step(out);
+    all.push_back(out[0]);
+  }
+  return all;
+}
+
+TEST(Synth, GreedyTokensDependOnlyOnTheSeed) {
+  const fs::path d = fresh_test_dir();
+  const auto a = greedy(write_tiny(d, "a.gguf", "f32", 11), 12);
+  const auto a2 = greedy(write_tiny(d, "a2.gguf", "f32", 11), 12);
+  const auto b = greedy(write_tiny(d, "b.gguf", "f32", 12), 12);
+  EXPECT_EQ(a, a2);
+  EXPECT_NE(a, b);
+}
