@@ -47,6 +47,7 @@ struct LlmOptions {
   std::string output = "table";
   std::string measurements = "measurements";
   std::string resume;
+  std::string prompt_file;
   bool verbose = false;
 };
 
@@ -98,6 +99,10 @@ LlmAxes axes_from(const LlmOptions& o) {
   a.warmup = o.warmup;
   a.seed = o.seed;
   a.timeout_s = o.timeout_s;
+  if (!o.prompt_file.empty()) {
+    if (!fs::is_regular_file(o.prompt_file)) throw std::runtime_error(fmt::format("--prompt-file {}: no such file", o.prompt_file));
+    a.prompt_file = fs::absolute(o.prompt_file).string();
+  }
   return a;
 }
 
@@ -105,7 +110,7 @@ nlohmann::json axes_json(const LlmAxes& a) {
   return {{"models", a.models},     {"backends", a.backends}, {"devices", a.devices}, {"precisions", a.precisions},
           {"n_prompt", a.n_prompt}, {"n_gen", a.n_gen},       {"n_depth", a.n_depth}, {"batch", a.batch},
           {"threads", a.threads},   {"reps", a.reps},         {"warmup", a.warmup},   {"seed", a.seed},
-          {"timeout_s", a.timeout_s}};
+          {"timeout_s", a.timeout_s}, {"prompt_file", a.prompt_file}};
 }
 
 LlmAxes axes_from_json(const nlohmann::json& j) {
@@ -123,6 +128,7 @@ LlmAxes axes_from_json(const nlohmann::json& j) {
   a.warmup = j.at("warmup").get<int>();
   a.seed = j.at("seed").get<uint64_t>();
   a.timeout_s = j.value("timeout_s", 0.0);
+  a.prompt_file = j.value("prompt_file", "");
   return a;
 }
 
@@ -187,6 +193,8 @@ int run_llm(const LlmOptions& o, const std::vector<std::string>& argv) {
   fmt::print(stderr, "Plan:\n{}\nRun folder: {}\n", describe_plan(axes, cases.size()), store->dir().string());
 
   const std::string exe = self_exe_path();
+  // Redrawn status lines only on a terminal; logs and CI get one line per case.
+  const bool show_progress = isatty(STDERR_FILENO) && !o.verbose;
   std::map<std::string, fs::path> model_paths;  // model|precision -> GGUF
   int n_failed = 0, index = 0;
   bool stopped = false;
@@ -218,7 +226,10 @@ int run_llm(const LlmOptions& o, const std::vector<std::string>& argv) {
                                         stored.empty() ? "file" : stored));
       }
       const nlohmann::json req = {{"case", c}, {"model_path", path.string()}};
-      const WorkerResult w = run_worker({exe, "__worker"}, req.dump(), c.timeout_s, o.verbose);
+      const WorkerResult w = run_worker({exe, "__worker"}, req.dump(), c.timeout_s, o.verbose, [&](const std::string& p) {
+        if (show_progress) fmt::print(stderr, "\r\033[K[{}/{}] {} ... {}", index, cases.size(), c.label(), p);
+      });
+      if (show_progress) fmt::print(stderr, "\r\033[K[{}/{}] {} ... ", index, cases.size(), c.label());
       if (w.interrupted) {
         fmt::print(stderr, "interrupted\n");
         stopped = true;
@@ -292,6 +303,8 @@ Exit status: 0 all cases ran (or were skipped with a reason), 3 some case failed
       ->capture_default_str();
   cmd->add_option("-o,--output", o->output, "printed at the end: table, csv, json, jsonl, md")->capture_default_str();
   cmd->add_option("--measurements", o->measurements, "root of the run store")->capture_default_str();
+  cmd->add_option("--prompt-file", o->prompt_file,
+                  "real text as the prompt: tokenized by each model's tokenizer, repeated or cut to -p tokens");
   cmd->add_option("--resume", o->resume, "finish an interrupted run folder: runs only its missing cases");
   cmd->add_flag("-v,--verbose", o->verbose, "show the workers' and frameworks' logs");
   cmd->callback([o, cmd] {

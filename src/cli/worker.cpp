@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <fstream>
 #include <iostream>
 #include <iterator>
 
@@ -12,6 +13,7 @@
 #include "core/harness.h"
 #include "core/worker.h"
 #include "models/gguf_info.h"
+#include "models/tokenize.h"
 
 namespace mtb::cli {
 namespace {
@@ -41,10 +43,19 @@ int run_worker_request() {
     const GgufInfo info = read_gguf_info(in.model_path);
     in.vocab = info.ordinary_tokens;
     in.n_ctx_train = info.n_ctx_train;
+    if (!in.spec.prompt_file.empty()) {
+      std::ifstream f(in.spec.prompt_file, std::ios::binary);
+      if (!f) throw std::runtime_error(fmt::format("cannot read --prompt-file {}", in.spec.prompt_file));
+      const std::string text{std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
+      in.text_prompt = rows_from_text(tokenize_text(in.model_path, text), in.spec.batch, in.spec.n_prompt);
+    }
     // Test hook: a worker that dies mid-case, so tests can prove the run survives it.
     if (const char* crash = std::getenv("MTB_TEST_CRASH_CASE"); crash && in.spec.label().find(crash) != std::string::npos)
       raise(SIGKILL);  // as the out-of-memory killer would
-    r = run_case(*backend, in, [](const std::string& s) { fmt::print(stderr, "[worker] {}\n", s); });
+    r = run_case(*backend, in, [](const std::string& s) {
+      fmt::print(stderr, "{}{}\n", kProgressPrefix, s);
+      fflush(stderr);
+    });
   } catch (const std::exception& e) {
     r.status = Status::failed;
     r.error = e.what();

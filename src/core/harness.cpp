@@ -103,7 +103,7 @@ Record run_case(LlmBackend& backend, const CaseInput& in, const std::function<vo
   if (const Support sup = backend.supports(req); !sup.ok) return finish(Status::skipped, sup.reason);
 
   const TokenRows depth = seeded_tokens(c.seed, kDepth, c.batch, c.n_depth, in.vocab);
-  const TokenRows prompt = seeded_tokens(c.seed, kPrompt, c.batch, c.n_prompt, in.vocab);
+  const TokenRows prompt = in.text_prompt.empty() ? seeded_tokens(c.seed, kPrompt, c.batch, c.n_prompt, in.vocab) : in.text_prompt;
   const TokenRows first = seeded_tokens(c.seed, kFirstToken, c.batch, 1, in.vocab);
   r.tokens_hash = tokens_hash(c.n_prompt > 0 ? prompt : first);
 

@@ -72,6 +72,7 @@ std::vector<CaseSpec> expand(const LlmAxes& a) {
                     c.warmup = a.warmup;
                     c.seed = a.seed;
                     c.timeout_s = a.timeout_s;
+                    c.prompt_file = a.prompt_file;
                     cases.push_back(c);
                   }
   return cases;
@@ -91,6 +92,7 @@ std::string describe_plan(const LlmAxes& a, size_t n_cases) {
   if (a.batch != std::vector<int>{1}) s += fmt::format("  batch       {}\n", fmt::join(a.batch, ", "));
   s += fmt::format("  threads     {}\n", threads);
   s += fmt::format("  repetitions {} (+{} warm-up), seed {}\n", a.reps, a.warmup, a.seed);
+  s += fmt::format("  prompt      {}\n", a.prompt_file.empty() ? "seeded token ids" : "text of " + a.prompt_file);
   s += fmt::format("  = {} case{}", n_cases, n_cases == 1 ? "" : "s");
   return s;
 }

@@ -15,6 +15,7 @@ struct LlmAxes {
   int warmup = 1;
   uint64_t seed = 42;
   double timeout_s = 0;
+  std::string prompt_file;
 };
 
 // Order: model, backend, device, precision outermost (so one model file serves consecutive cases),

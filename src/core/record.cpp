@@ -53,6 +53,7 @@ void to_json(nlohmann::json& j, const CaseSpec& c) {
        {"n_prompt", c.n_prompt}, {"n_gen", c.n_gen},     {"n_depth", c.n_depth}, {"batch_size", c.batch},
        {"n_threads", c.threads}, {"reps", c.reps},       {"warmup", c.warmup},   {"seed", c.seed},
        {"timeout_s", c.timeout_s}};
+  if (!c.prompt_file.empty()) j["prompt_file"] = c.prompt_file;
 }
 
 void from_json(const nlohmann::json& j, CaseSpec& c) {
@@ -69,6 +70,7 @@ void from_json(const nlohmann::json& j, CaseSpec& c) {
   c.warmup = j.value("warmup", c.warmup);
   c.seed = j.value("seed", c.seed);
   c.timeout_s = j.value("timeout_s", c.timeout_s);
+  c.prompt_file = j.value("prompt_file", "");
 }
 
 void to_json(nlohmann::json& j, const Record& r) {

@@ -25,6 +25,7 @@ struct CaseSpec {
   int warmup = 1;
   uint64_t seed = 42;
   double timeout_s = 0;   // 0: none
+  std::string prompt_file;  // real text for the prompt (tokenized, repeated to length); "": seeded ids
 
   // Identifies the case within a run: resume compares keys.
   std::string key() const;

@@ -77,7 +77,7 @@ std::string WorkerResult::failure_reason() const {
 }
 
 WorkerResult run_worker(const std::vector<std::string>& argv, const std::string& input, double timeout_s,
-                        bool echo_log) {
+                        bool echo_log, const std::function<void(const std::string&)>& on_progress) {
   int in_pipe[2], log_pipe[2], res_pipe[2];
   if (pipe(in_pipe) || pipe(log_pipe) || pipe(res_pipe))
     throw std::runtime_error(fmt::format("cannot create pipes for a worker: {}", strerror(errno)));
@@ -126,6 +126,7 @@ WorkerResult run_worker(const std::vector<std::string>& argv, const std::string&
   set_nonblock(res_pipe[0]);
 
   WorkerResult r;
+  std::string pending;  // log text not yet split into lines
   bool log_open = true, res_open = true;
   char buf[65536];
   auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
@@ -141,6 +142,11 @@ WorkerResult run_worker(const std::vector<std::string>& argv, const std::string&
       const ssize_t n = read(fds[i].fd, buf, sizeof buf);
       if (n > 0) {
         if (i == 0) {
+          if (on_progress) {
+            pending.append(buf, static_cast<size_t>(n));
+            for (size_t nl; (nl = pending.find('\n')) != std::string::npos; pending.erase(0, nl + 1))
+              if (pending.rfind(kProgressPrefix, 0) == 0) on_progress(pending.substr(strlen(kProgressPrefix), nl - strlen(kProgressPrefix)));
+          }
           r.log_tail.append(buf, static_cast<size_t>(n));
           if (r.log_tail.size() > 2 * kLogTail) r.log_tail.erase(0, r.log_tail.size() - kLogTail);
           if (echo_log) (void)!write(2, buf, static_cast<size_t>(n));

@@ -2,6 +2,7 @@
 // crash, out-of-memory kill or timeout ends that case, not the run.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -21,10 +22,13 @@ struct WorkerResult {
   std::string failure_reason() const;
 };
 
+// Lines a worker prints with this prefix are progress ("rep 2/5"), handed to `on_progress`.
+inline constexpr const char* kProgressPrefix = "@progress ";
+
 // Starts `argv` with `input` on its stdin and a result pipe as fd 3. `timeout_s` <= 0: no limit.
 // `echo_log`: also copy the child's output to our stderr as it arrives.
 WorkerResult run_worker(const std::vector<std::string>& argv, const std::string& input, double timeout_s,
-                        bool echo_log);
+                        bool echo_log, const std::function<void(const std::string&)>& on_progress = {});
 
 // Fd on which a worker writes its result.
 inline constexpr int kResultFd = 3;

@@ -158,3 +158,18 @@ TEST(LlmE2E, BatchAndDepthAxesRun) {
   ASSERT_EQ(recs.size(), 4u);
   for (const auto& rec : recs) EXPECT_EQ(rec.status, mtb::Status::ok) << rec.spec.label() << ": " << rec.error;
 }
+
+TEST(LlmE2E, PromptFileIsTokenizedByTheModelsTokenizer) {
+  const fs::path root = fresh_dir();
+  {
+    std::ofstream(root / "prompt.txt") << "Which framework is fastest on my machine, and by how much? ";
+  }
+  const std::string common = "llm -m tiny -t f32,q8_0 -p 48 -n 2 -r 1 --cooldown 0 ";
+  ASSERT_EQ(run_mtb(common + "--prompt-file " + (root / "prompt.txt").string() + " --measurements " + (root / "a").string()).exit_code, 0);
+  ASSERT_EQ(run_mtb(common + "--measurements " + (root / "b").string()).exit_code, 0);
+  const auto text = records(only_run(root / "a")), seeded = records(only_run(root / "b"));
+  EXPECT_EQ(text[0].tokens_hash, text[1].tokens_hash);  // same text, same tokenizer: same ids
+  EXPECT_NE(text[0].tokens_hash, seeded[0].tokens_hash);
+  EXPECT_EQ(text[0].spec.prompt_file, (root / "prompt.txt").string());
+  EXPECT_EQ(run_mtb("llm -m tiny --prompt-file /nonexistent.txt --measurements " + root.string()).exit_code, 1);
+}
