@@ -3,12 +3,14 @@
 #pragma once
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <span>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "core/calibration.h"
 #include "core/tokens.h"
 
 namespace mtb {
@@ -75,6 +77,8 @@ class LlmBackend {
   virtual std::vector<DeviceInfo> devices() const = 0;  // what this build can run on, here
   virtual Support supports(const LoadRequest& req) const = 0;
   virtual std::unique_ptr<LlmSession> load(const LoadRequest& req) = 0;
+  // Kernels that measure the device's ceilings (`mtb info --calibrate`); none by default.
+  virtual std::optional<CalibrationKernels> calibration_kernels(const std::string& /*device*/) const { return std::nullopt; }
 };
 
 // The registry: every compiled-in backend, in a fixed order.

@@ -13,6 +13,7 @@
 #include "core/harness.h"
 #include "core/worker.h"
 #include "models/gguf_info.h"
+#include "models/model_store.h"
 #include "models/tokenize.h"
 
 namespace mtb::cli {
@@ -43,6 +44,11 @@ int run_worker_request() {
     const GgufInfo info = read_gguf_info(in.model_path);
     in.vocab = info.ordinary_tokens;
     in.n_ctx_train = info.n_ctx_train;
+    in.shape = info.shape;
+    // The ceilings `mtb info --calibrate` measured for this device, if it has been run.
+    for (const auto& d : backend->devices())
+      if (d.name == in.spec.device && !in.calibration)
+        in.calibration = load_calibration(calibration_file(), d.description);
     if (!in.spec.prompt_file.empty()) {
       std::ifstream f(in.spec.prompt_file, std::ios::binary);
       if (!f) throw std::runtime_error(fmt::format("cannot read --prompt-file {}", in.spec.prompt_file));

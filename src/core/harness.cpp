@@ -1,5 +1,7 @@
 #include "core/harness.h"
 
+#include "core/nvml.h"
+
 #include <fmt/format.h>
 #include <sys/resource.h>
 
@@ -16,15 +18,23 @@ double seconds_since(Clock::time_point t0) { return std::chrono::duration<double
 // generation-only case are independent draws.
 enum Stream : uint64_t { kDepth = 1, kPrompt = 2, kFirstToken = 3 };
 
+// The GPU's energy counter (NVML), read outside the timed regions; 0 where there is none.
+uint64_t gpu_energy_mj(bool gpu) {
+  if (!gpu) return 0;
+  const auto s = Nvml::get().snapshot();
+  return s ? s->energy_mj : 0;
+}
+
 struct Timed {
   double prompt_s = 0, gen_s = 0;
+  uint64_t gen_energy_mj = 0;
   std::vector<Token> generated;  // row 0
 };
 
 // One repetition. Clocks sit around prefill and the decode loop only; the depth fill is untimed,
 // as llama-bench's -d.
 Timed one_rep(LlmSession& s, const CaseSpec& c, const TokenRows& depth, const TokenRows& prompt,
-              const TokenRows& first, int n_gen) {
+              const TokenRows& first, int n_gen, bool gpu) {
   s.reset();
   if (c.n_depth > 0) s.prefill(depth);
   Timed t;
@@ -38,12 +48,15 @@ Timed one_rep(LlmSession& s, const CaseSpec& c, const TokenRows& depth, const To
   }
   t.generated.push_back(last[0]);
   if (n_gen > 0) {
+    const uint64_t e0 = gpu_energy_mj(gpu);
     const auto t0 = Clock::now();
     for (int i = 0; i < n_gen; ++i) {
       last = s.step(last);
       t.generated.push_back(last[0]);
     }
     t.gen_s = seconds_since(t0);
+    const uint64_t e1 = gpu_energy_mj(gpu);
+    t.gen_energy_mj = e1 > e0 ? e1 - e0 : 0;
   }
   return t;
 }
@@ -107,6 +120,11 @@ Record run_case(LlmBackend& backend, const CaseInput& in, const std::function<vo
   const TokenRows first = seeded_tokens(c.seed, kFirstToken, c.batch, 1, in.vocab);
   r.tokens_hash = tokens_hash(c.n_prompt > 0 ? prompt : first);
 
+  // GPU telemetry where NVML is present: the state at start and end, and the energy counter.
+  const bool gpu = c.device == "cuda" && Nvml::get().available();
+  if (auto snap = gpu ? Nvml::get().snapshot() : std::nullopt) r.device_context["start"] = to_json(*snap);
+  uint64_t energy_mj = 0;
+
   try {
     say("loading");
     const auto t0 = Clock::now();
@@ -124,22 +142,31 @@ Record run_case(LlmBackend& backend, const CaseInput& in, const std::function<vo
     for (int w = 0; w < c.warmup; ++w) {
       say(fmt::format("warm-up {}/{}", w + 1, c.warmup));
       // A short generation suffices to warm the decode path; the full prompt warms prefill.
-      one_rep(*session, c, depth, prompt, first, std::min(c.n_gen, 4));
+      one_rep(*session, c, depth, prompt, first, std::min(c.n_gen, 4), gpu);
     }
     for (int i = 0; i < c.reps; ++i) {
       say(fmt::format("rep {}/{}", i + 1, c.reps));
-      Timed t = one_rep(*session, c, depth, prompt, first, c.n_gen);
+      Timed t = one_rep(*session, c, depth, prompt, first, c.n_gen, gpu);
+      energy_mj += t.gen_energy_mj;
       if (c.n_prompt > 0) r.prompt_s.push_back(t.prompt_s);
       if (c.n_gen > 0) r.gen_s.push_back(t.gen_s);
       if (i == 0) r.generated = std::move(t.generated);
     }
     r.peak_device_bytes = session->device_peak_bytes();
+    if (auto snap = gpu ? Nvml::get().snapshot() : std::nullopt) r.device_context["end"] = to_json(*snap);
   } catch (const Unsupported& e) {
     return finish(Status::skipped, e.what());
   } catch (const std::exception& e) {
     return finish(Status::failed, e.what());
   }
   r.summarize_samples();
+  r.roofline = compute_roofline(r, in.shape, in.calibration);
+  if (energy_mj > 0) {
+    const double total_gen_s = summarize(r.gen_s).mean * r.gen_s.size();
+    r.gen_energy_j = energy_mj / 1000.0;
+    r.gen_j_per_token = r.gen_energy_j / (double(c.n_gen) * c.batch * r.gen_s.size());
+    r.gen_avg_power_w = total_gen_s > 0 ? r.gen_energy_j / total_gen_s : 0;
+  }
   return finish(Status::ok, "");
 }
 

@@ -2,11 +2,14 @@
 // The only code that reads a clock around backend work.
 #pragma once
 #include <functional>
+#include <optional>
 #include <span>
 #include <string>
 
 #include "backends/backend.h"
+#include "core/calibration.h"
 #include "core/record.h"
+#include "core/roofline.h"
 
 namespace mtb {
 
@@ -16,6 +19,8 @@ struct CaseInput {
   std::vector<Token> vocab;  // ordinary text tokens of the model: prompts are drawn from these
   int n_ctx_train = 0;       // the model's trained context (0: unknown)
   TokenRows text_prompt;     // when the prompt is real text: the rows to use instead of seeded ids
+  ModelShape shape;          // for the roofline
+  std::optional<Calibration> calibration;  // this device's measured ceilings, when calibrated
 };
 
 // Throws nothing for expected failures: they come back as a failed/skipped record.

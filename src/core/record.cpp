@@ -97,6 +97,13 @@ void to_json(nlohmann::json& j, const Record& r) {
   j["stddev_ts"] = head.stddev;
   j["peak_rss_bytes"] = r.peak_rss_bytes;
   j["peak_device_bytes"] = r.peak_device_bytes;
+  j["roofline"] = {{"gen_bytes_per_token", r.roofline.gen_bytes_per_token}, {"gen_gbs", r.roofline.gen_gbs},
+                   {"gen_bw_pct", r.roofline.gen_bw_pct}, {"prompt_flops_per_token", r.roofline.prompt_flops_per_token},
+                   {"prompt_tflops", r.roofline.prompt_tflops}, {"prompt_flops_pct", r.roofline.prompt_flops_pct}};
+  j["gen_energy_j"] = r.gen_energy_j;
+  j["gen_j_per_token"] = r.gen_j_per_token;
+  j["gen_avg_power_w"] = r.gen_avg_power_w;
+  j["device_context"] = r.device_context;
   j["backend_version"] = r.backend_version;
   j["device_name"] = r.device_name;
   j["started_at"] = r.started_at;
@@ -124,6 +131,19 @@ void from_json(const nlohmann::json& j, Record& r) {
   if (j.contains("ttft_s")) j.at("ttft_s").get_to(r.ttft_s);
   r.peak_rss_bytes = j.value("peak_rss_bytes", uint64_t{0});
   r.peak_device_bytes = j.value("peak_device_bytes", uint64_t{0});
+  if (j.contains("roofline")) {
+    const auto& f = j.at("roofline");
+    r.roofline.gen_bytes_per_token = f.value("gen_bytes_per_token", 0.0);
+    r.roofline.gen_gbs = f.value("gen_gbs", 0.0);
+    r.roofline.gen_bw_pct = f.value("gen_bw_pct", 0.0);
+    r.roofline.prompt_flops_per_token = f.value("prompt_flops_per_token", 0.0);
+    r.roofline.prompt_tflops = f.value("prompt_tflops", 0.0);
+    r.roofline.prompt_flops_pct = f.value("prompt_flops_pct", 0.0);
+  }
+  r.gen_energy_j = j.value("gen_energy_j", 0.0);
+  r.gen_j_per_token = j.value("gen_j_per_token", 0.0);
+  r.gen_avg_power_w = j.value("gen_avg_power_w", 0.0);
+  r.device_context = j.value("device_context", nlohmann::json::object());
   r.backend_version = j.value("backend_version", "");
   r.device_name = j.value("device_name", "");
   r.started_at = j.value("started_at", "");
@@ -139,7 +159,8 @@ std::vector<std::string> csv_columns() {
           "status", "error", "n_depth", "n_threads", "reps", "seed", "prompt_tps_median", "prompt_tps_stddev",
           "generation_tps_median", "generation_tps_stddev", "generation_tps_ci95_lo", "generation_tps_ci95_hi",
           "ttft_median_sec", "load_sec", "model_size", "model_n_params", "bits_per_weight", "model_type",
-          "device_name", "peak_device_bytes", "tokens_hash", "started_at"};
+          "device_name", "peak_device_bytes", "tokens_hash", "started_at", "gen_bytes_per_token", "gen_gbs",
+          "gen_bw_pct", "prompt_tflops", "prompt_flops_pct", "gen_j_per_token", "gen_avg_power_w"};
 }
 
 std::vector<std::string> csv_values(const Record& r) {
@@ -179,7 +200,14 @@ std::vector<std::string> csv_values(const Record& r) {
           r.device_name,
           std::to_string(r.peak_device_bytes),
           r.tokens_hash,
-          r.started_at};
+          r.started_at,
+          num(r.roofline.gen_bytes_per_token),
+          num(r.roofline.gen_gbs),
+          num(r.roofline.gen_bw_pct),
+          num(r.roofline.prompt_tflops),
+          num(r.roofline.prompt_flops_pct),
+          num(r.gen_j_per_token),
+          num(r.gen_avg_power_w)};
 }
 
 }  // namespace mtb

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "core/roofline.h"
 #include "core/stats.h"
 
 namespace mtb {
@@ -62,6 +63,13 @@ struct Record {
   // Memory: peak resident set of the worker process; device bytes where the backend has a device.
   uint64_t peak_rss_bytes = 0;
   uint64_t peak_device_bytes = 0;
+
+  // How close to the hardware (core/roofline.h), and what the GPU spent (NVML, where present).
+  Roofline roofline;
+  double gen_energy_j = 0;       // over all timed generation
+  double gen_j_per_token = 0;
+  double gen_avg_power_w = 0;
+  nlohmann::json device_context = nlohmann::json::object();  // GPU name, driver, clocks, temperature at start and end
 
   // Context.
   std::string backend_version;

@@ -83,6 +83,22 @@ GgufInfo read_gguf_info(const fs::path& path) {
     throw std::runtime_error(fmt::format("model file {}: truncated: its tensors need {} bytes, the file has {}",
                                          path.string(), end, file_size));
 
+  // Matrix-multiply weights: every 2-D tensor, but the embedding table only when it doubles as the
+  // output projection (tied); a lookup costs no FLOPs.
+  bool tied = gguf_find_tensor(ctx.get(), "output.weight") < 0;
+  for (int64_t i = 0; i < info.n_tensors; ++i) {
+    const int64_t* ne = gguf_get_tensor_ne(ctx.get(), i);
+    if (ne[1] <= 1 || ne[2] > 1) continue;
+    if (std::string(gguf_get_tensor_name(ctx.get(), i)) == "token_embd.weight" && !tied) continue;
+    info.shape.matmul_params += static_cast<uint64_t>(ne[0]) * static_cast<uint64_t>(ne[1]);
+  }
+  info.shape.n_layer = static_cast<int>(u32_or(ctx.get(), info.arch + ".block_count", 0));
+  info.shape.n_head = static_cast<int>(u32_or(ctx.get(), info.arch + ".attention.head_count", 0));
+  info.shape.n_head_kv = static_cast<int>(u32_or(ctx.get(), info.arch + ".attention.head_count_kv", info.shape.n_head));
+  const int64_t n_embd = u32_or(ctx.get(), info.arch + ".embedding_length", 0);
+  info.shape.head_dim = static_cast<int>(
+      u32_or(ctx.get(), info.arch + ".attention.key_length", info.shape.n_head ? n_embd / info.shape.n_head : 0));
+
   const int64_t tok_id = gguf_find_key(ctx.get(), "tokenizer.ggml.tokens");
   if (tok_id < 0) throw std::runtime_error(fmt::format("model file {}: has no tokenizer (tokenizer.ggml.tokens)", path.string()));
   info.vocab_size = static_cast<int>(gguf_get_arr_n(ctx.get(), tok_id));

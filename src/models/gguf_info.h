@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "core/roofline.h"
 #include "core/tokens.h"
 
 namespace mtb {
@@ -20,6 +21,7 @@ struct GgufInfo {
   int vocab_size = 0;
   uint64_t data_bytes = 0;
   std::vector<Token> ordinary_tokens;  // token_type NORMAL: what seeded prompts are drawn from
+  ModelShape shape;                    // what the roofline needs
 };
 
 // Throws std::runtime_error naming the file and what is wrong with it.

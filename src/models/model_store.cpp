@@ -62,6 +62,8 @@ fs::path cache_dir() {
 #endif
 }
 
+fs::path calibration_file() { return cache_dir() / "calibration.json"; }
+
 fs::path vocab_dir() {
   if (auto d = env("MTB_VOCAB_DIR"); !d.empty()) return d;
   return fs::path(MTB_LLAMACPP_DIR) / "models";

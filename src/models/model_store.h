@@ -18,6 +18,8 @@ struct ResolvedModel {
 
 // $MTB_CACHE_DIR, else $XDG_CACHE_HOME/mtb, else ~/Library/Caches/mtb (macOS) or ~/.cache/mtb.
 std::filesystem::path cache_dir();
+// The calibration cache (`mtb info --calibrate`): cache_dir()/calibration.json.
+std::filesystem::path calibration_file();
 // Where the llama.cpp tree's tokenizer files live ($MTB_VOCAB_DIR overrides).
 std::filesystem::path vocab_dir();
 

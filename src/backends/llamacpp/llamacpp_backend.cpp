@@ -3,6 +3,7 @@
 // layers offloaded on a GPU, threads = physical cores), so a case measures llama.cpp as its own
 // benchmark does.
 #include "backends/llamacpp/llamacpp_backend.h"
+#include "backends/llamacpp/llamacpp_internal.h"
 
 #include <fmt/format.h>
 
@@ -47,6 +48,8 @@ std::string mtb_device_kind(ggml_backend_dev_t dev) {
   return lower;
 }
 
+}  // namespace
+
 std::vector<ggml_backend_dev_t> gpu_devices(const std::string& kind) {
   std::vector<ggml_backend_dev_t> out;
   for (size_t i = 0; i < ggml_backend_dev_count(); ++i) {
@@ -57,6 +60,8 @@ std::vector<ggml_backend_dev_t> gpu_devices(const std::string& kind) {
   }
   return out;
 }
+
+namespace {
 
 int default_threads() {
   const HostInfo h = host_info();
@@ -264,6 +269,11 @@ class LlamaBackend final : public LlmBackend {
   std::unique_ptr<LlmSession> load(const LoadRequest& req) override {
     init_once();
     return std::make_unique<LlamaSession>(req);
+  }
+
+  std::optional<CalibrationKernels> calibration_kernels(const std::string& device) const override {
+    init_once();
+    return ggml_calibration_kernels(device, default_threads());
   }
 };
 

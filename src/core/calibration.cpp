@@ -1,0 +1,76 @@
+#include "core/calibration.h"
+
+#include <chrono>
+#include <fstream>
+#include <vector>
+
+#include "core/harness.h"
+#include "core/stats.h"
+#include "core/store.h"
+
+namespace mtb {
+namespace {
+
+double median_seconds(const std::function<void()>& fn, int warmup, int reps) {
+  for (int i = 0; i < warmup; ++i) fn();
+  std::vector<double> t;
+  for (int i = 0; i < reps; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    fn();
+    t.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  }
+  return summarize(t).median;
+}
+
+}  // namespace
+
+Calibration measure_calibration(const std::string& device, const CalibrationKernels& k) {
+  Calibration c;
+  c.device = device;
+  c.description = k.device_description;
+  c.matmul_desc = k.matmul_desc;
+  c.measured_at = utc_now_iso8601();
+  if (k.copy) c.bandwidth_gbs = double(k.copy_bytes) / median_seconds(k.copy, 3, 10) / 1e9;
+  if (k.matmul) c.matmul_tflops = k.matmul_flops / median_seconds(k.matmul, 2, 8) / 1e12;
+  return c;
+}
+
+nlohmann::json to_json(const Calibration& c) {
+  return {{"device", c.device},           {"description", c.description},     {"bandwidth_gbs", c.bandwidth_gbs},
+          {"matmul_tflops", c.matmul_tflops}, {"matmul", c.matmul_desc}, {"measured_at", c.measured_at}};
+}
+
+std::optional<Calibration> load_calibration(const std::filesystem::path& file, const std::string& description) {
+  std::ifstream in(file);
+  if (!in) return std::nullopt;
+  try {
+    const nlohmann::json j = nlohmann::json::parse(in);
+    if (!j.contains(description)) return std::nullopt;
+    const auto& e = j.at(description);
+    Calibration c;
+    c.device = e.value("device", "");
+    c.description = description;
+    c.bandwidth_gbs = e.value("bandwidth_gbs", 0.0);
+    c.matmul_tflops = e.value("matmul_tflops", 0.0);
+    c.matmul_desc = e.value("matmul", "");
+    c.measured_at = e.value("measured_at", "");
+    return c;
+  } catch (const std::exception&) {
+    return std::nullopt;  // a damaged cache is re-measured, not fatal
+  }
+}
+
+void save_calibration(const std::filesystem::path& file, const Calibration& c) {
+  nlohmann::json j = nlohmann::json::object();
+  if (std::ifstream in(file); in) {
+    try {
+      j = nlohmann::json::parse(in);
+    } catch (const std::exception&) {
+    }
+  }
+  j[c.description] = to_json(c);
+  std::filesystem::create_directories(file.parent_path());
+  write_file_atomic(file, j.dump(2) + "\n");
+}
+
+}  // namespace mtb
