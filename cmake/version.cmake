@@ -13,6 +13,10 @@ if(GIT_FOUND)
   execute_process(COMMAND ${GIT_EXECUTABLE} rev-parse HEAD WORKING_DIRECTORY ${MTB_LLAMACPP_DIR}
                   OUTPUT_VARIABLE MTB_LLAMACPP_COMMIT OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET)
 endif()
+# A tree copied without its history (bench/pack-device.sh) names its commit in a file.
+if(EXISTS "${MTB_LLAMACPP_DIR}/.mtb-commit")
+  file(STRINGS "${MTB_LLAMACPP_DIR}/.mtb-commit" MTB_LLAMACPP_COMMIT LIMIT_COUNT 1)
+endif()
 if(NOT MTB_GIT_COMMIT)
   set(MTB_GIT_COMMIT "unknown")
 endif()

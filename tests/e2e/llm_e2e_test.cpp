@@ -173,3 +173,21 @@ TEST(LlmE2E, PromptFileIsTokenizedByTheModelsTokenizer) {
   EXPECT_EQ(text[0].spec.prompt_file, (root / "prompt.txt").string());
   EXPECT_EQ(run_mtb("llm -m tiny --prompt-file /nonexistent.txt --measurements " + root.string()).exit_code, 1);
 }
+
+// On a machine with a CUDA build and a GPU this runs; elsewhere it says why it skipped.
+TEST(GpuE2E, TinyModelRunsOnCuda) {
+  const Result info = run_mtb("info --json 2>/dev/null");
+  const auto j = nlohmann::json::parse(info.out);
+  bool cuda = false;
+  for (const auto& d : j["hardware_info"]["devices"]) cuda |= d["device"] == "cuda";
+  if (!cuda) GTEST_SKIP() << "no CUDA device in this build or machine (CPU-only build, or no GPU)";
+  const fs::path root = fresh_dir();
+  const Result r = run_mtb("llm -m tiny -t f32,q4_0 -d cuda -p 64 -n 16 -r 2 --cooldown 0 --measurements " + root.string());
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  for (const auto& rec : records(only_run(root))) {
+    EXPECT_EQ(rec.status, mtb::Status::ok) << rec.error;
+    EXPECT_GT(rec.peak_device_bytes, 0u);
+    EXPECT_NE(rec.device_name.find("NVIDIA"), std::string::npos) << rec.device_name;
+    EXPECT_TRUE(rec.device_context.contains("start")) << "NVML telemetry missing";
+  }
+}

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Prepares .device/ (git-ignored) for a GPU machine that reaches no package registry: the pinned
+# llama.cpp sources (no history), the tokenizer files, and the Debian packages of mtb's header
+# libraries and GoogleTest, which bench/gpu.sh unpacks there. Run here, then carry .device.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+source scripts/pins.env
+[ -d third_party/llama.cpp/.git ] || { echo "pack-device.sh: run scripts/setup.sh first" >&2; exit 1; }
+rm -rf .device && mkdir -p .device/debs
+git -C third_party/llama.cpp archive --format=tar HEAD ggml src include common tools vendor cmake CMakeLists.txt \
+    models/ggml-vocab-qwen2.gguf models/ggml-vocab-llama-bpe.gguf models/ggml-vocab-gemma-4.gguf \
+  | gzip -1 > .device/llama.cpp.tar.gz
+echo "$LLAMACPP_COMMIT" > .device/llama.cpp.commit
+(cd .device/debs && apt-get download -qq nlohmann-json3-dev libcli11-dev libfmt-dev libfmt9 libgtest-dev libcpp-httplib-dev 2>/dev/null \
+   || apt-get download nlohmann-json3-dev libcli11-dev libfmt-dev libfmt9 libgtest-dev libcpp-httplib-dev)
+grep -qx '/.device/' .git/info/exclude 2>/dev/null || echo '/.device/' >> .git/info/exclude
+du -sh .device
