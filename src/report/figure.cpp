@@ -58,16 +58,23 @@ nlohmann::json chart_layout(const Axes& a) {
   nlohmann::json x = {{"title", {{"text", a.x_title}}}, {"automargin", true}};
   if (a.x_log) {
     x["type"] = "log";
+    if (!a.x_ticks.empty()) {
+      x["tickvals"] = a.x_ticks;
+      x["ticktext"] = a.x_ticks;
+    }
   } else if (!a.x_categories.empty()) {
     x["type"] = "category";
     x["categoryorder"] = "array";
     x["categoryarray"] = a.x_categories;
   }
-  return {{"title", {{"text", a.title}, {"font", {{"size", 14}}}}},
+  // Title on the left, short: the mode bar sits on the right of the same line.
+  return {{"title", {{"text", a.title}, {"font", {{"size", 13}}}, {"x", 0.02}, {"xanchor", "left"}}},
           {"xaxis", x},
           {"yaxis", {{"title", {{"text", a.y_title}}}, {"rangemode", "tozero"}, {"automargin", true}}},
-          {"margin", {{"l", 60}, {"r", 10}, {"t", 40}, {"b", 50}}},
-          {"legend", {{"orientation", "h"}, {"y", -0.25}, {"font", {{"size", 11}}}}},
+          {"margin", {{"l", 60}, {"r", 10}, {"t", 40}, {"b", 40}}},
+          {"legend", a.legend_right ? nlohmann::json{{"orientation", "v"}, {"x", 1.02}, {"y", 1}, {"font", {{"size", 11}}}}
+                                    : nlohmann::json{{"orientation", "h"}, {"yanchor", "top"}, {"y", -0.3},
+                                                     {"font", {{"size", 11}}}}},
           {"hoverlabel", {{"align", "left"}, {"font", {{"size", 11}}}}}};
 }
 

@@ -19,7 +19,9 @@ nlohmann::json line_trace(const std::string& name, const TracePoints& p, int col
 struct Axes {
   std::string title, x_title, y_title;
   bool x_log = false;            // prompt lengths span 64..4096: equal steps on a log axis
+  std::vector<double> x_ticks;   // on a log axis: label exactly these values (the measured lengths)
   std::vector<nlohmann::json> x_categories;  // a category axis in this order, when not empty
+  bool legend_right = false;     // many series: a column on the right instead of rows below
 };
 nlohmann::json chart_layout(const Axes& a);
 

@@ -46,13 +46,17 @@ std::string runs_table(const std::vector<const Run*>& runs) {
 
 void leader_cells(const std::optional<Leader>& l, std::vector<Cell>& row) {
   if (!l) {
-    row.insert(row.end(), {text_cell("-"), text_cell(""), text_cell("")});
+    row.insert(row.end(), {text_cell("-"), text_cell(""), text_cell(""), text_cell("")});
     return;
   }
   row.push_back({"<span class=\"win\">" + html_escape(l->label) + "</span>", std::nullopt});
   row.push_back(number_cell(l->value, fmt::format("{:.1f}", l->value)));
-  row.push_back(l->runner_up ? number_cell(l->lead(), fmt::format("{:.2f}× {}", l->lead(), *l->runner_up))
-                             : text_cell("only one measured"));
+  if (l->runner_up) {
+    row.push_back(number_cell(l->lead(), fmt::format("{:.2f}×", l->lead())));
+    row.push_back(text_cell(*l->runner_up));
+  } else {
+    row.insert(row.end(), {text_cell("-"), text_cell("only one measured")});
+  }
 }
 
 std::string fastest_table(const std::vector<ModelSeries>& models) {
@@ -63,8 +67,8 @@ std::string fastest_table(const std::vector<ModelSeries>& models) {
     leader_cells(f.generation, row);
     rows.push_back(std::move(row));
   }
-  return html_table({"model", "at prompt", "fastest prompt", "t/s", "lead over runner-up", "fastest generation", "t/s",
-                     "lead over runner-up"},
+  return html_table({"model", "at prompt", "fastest prompt", "t/s", "lead", "runner-up", "fastest generation", "t/s",
+                     "lead", "runner-up"},
                     rows, true, "fastest");
 }
 
@@ -97,11 +101,13 @@ PageText hardware_page(const std::string& hardware, const std::vector<const Run*
   const std::vector<ModelSeries> models = group_llm(runs);
   const Section llm = llm_charts(models);
   const Section layers = layer_charts(runs);
-  std::string body = fmt::format(
-      "<nav><a href=\"index.html\">← all hardware</a> <a href=\"#fastest-section\">fastest</a> <a href=\"#llm\">LLM charts</a> "
-      "<a href=\"#table\">table</a> <a href=\"#layers\">layers</a> <a href=\"#runs-section\">runs</a></nav>\n"
-      "<h1>{}</h1>\n<p class=\"muted\">{}</p>\n",
-      html_escape(hardware), html_escape(describe_machine(runs)));
+  std::string nav = "<nav><a href=\"index.html\">← all hardware</a> ";
+  if (!models.empty())
+    nav += "<a href=\"#fastest-section\">fastest</a> <a href=\"#llm\">LLM charts</a> <a href=\"#table\">table</a> ";
+  if (!layers.figures.empty()) nav += "<a href=\"#layers\">layers</a> ";
+  nav += "<a href=\"#runs-section\">runs</a></nav>\n";
+  std::string body =
+      nav + fmt::format("<h1>{}</h1>\n<p class=\"muted\">{}</p>\n", html_escape(hardware), html_escape(describe_machine(runs)));
   if (!models.empty()) {
     body += "<h2 id=\"fastest-section\">Which is fastest</h2>\n<p class=\"muted\">Per model, the fastest "
             "framework/backend/precision at the prompt length most of them measured (median t/s; the newest run "
@@ -120,7 +126,7 @@ PageText hardware_page(const std::string& hardware, const std::vector<const Run*
     body += "<h2 id=\"layers\">Layer timings</h2>\n<p class=\"muted\">Median time per op against batch × sequence "
             "length, one line per framework/backend/compile/dtype (newest run wins).</p>\n" +
             layers.html;
-  body += "<h2 id=\"runs-section\">Runs</h2>\n" + runs_table(runs);
+  body += "<h2 id=\"runs-section\">Runs</h2>\n<div class=\"scroll\">" + runs_table(runs) + "</div>\n";
   nlohmann::json figures = llm.figures;
   for (const auto& f : layers.figures) figures.push_back(f);
   const int n = static_cast<int>(figures.size());

@@ -16,8 +16,9 @@ th, td { padding: 4px 10px; border-bottom: 1px solid #e6e9ee; text-align: left; 
 td.num { text-align: right; } th { background: #f4f6f9; position: sticky; top: 0; }
 table.sortable th { cursor: pointer; user-select: none; } table.sortable th:hover { background: #e8edf4; }
 th.asc::after { content: " \25B2"; } th.desc::after { content: " \25BC"; }
-.charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(440px, 1fr)); gap: 8px; }
-.chart { height: 340px; border: 1px solid #eef0f3; border-radius: 4px; }
+.charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(320px, 1fr)); gap: 8px; }
+.chart { height: 360px; border: 1px solid #eef0f3; border-radius: 4px; }
+.charts.wide { grid-template-columns: repeat(auto-fill, minmax(640px, 1fr)); } .charts.wide .chart { height: 420px; }
 .scroll { max-height: 560px; overflow: auto; border: 1px solid #eef0f3; }
 .problem { color: #9b2c2c; } .win { font-weight: 600; }
 )css";

@@ -14,7 +14,7 @@ std::string layer_series_label(const LayerRecord& r) {
   return fmt::format("{} {}{} {}", r.framework, r.backend, r.compiled ? " compiled" : "", r.dtype);
 }
 
-std::string shape_label(int batch, int sequence) { return fmt::format("b{}×s{}", batch, sequence); }
+std::string shape_label(int batch, int sequence) { return fmt::format("{}×{}", batch, sequence); }
 
 struct LayerPoint {
   const LayerRecord* record;
@@ -38,7 +38,7 @@ Section layer_charts(const std::vector<const Run*>& runs) {
   }
   Section out;
   if (ops.empty()) return out;
-  out.html += "<div class=\"charts\">\n";
+  out.html += "<div class=\"charts wide\">\n";
   int op_index = 0;
   for (const auto& [op, series] : ops) {
     std::vector<nlohmann::json> categories;  // ordered by batch, then sequence
@@ -71,11 +71,11 @@ Section layer_charts(const std::vector<const Run*>& runs) {
     const std::string div = fmt::format("layer-{}", op_index);
     out.html += fmt::format("<div class=\"chart\" id=\"{}\"></div>\n", div);
     out.figures.push_back(figure(div, std::move(time_traces),
-                                 chart_layout({op + " (median ± sd)", "batch × sequence", "ms", false, categories})));
+                                 chart_layout({op, "batch × sequence", "ms (median ± sd)", false, {}, categories, true})));
     if (!roofline_traces.empty()) {
       out.html += fmt::format("<div class=\"chart\" id=\"{}-roofline\"></div>\n", div);
       out.figures.push_back(figure(div + "-roofline", std::move(roofline_traces),
-                                   chart_layout({op + " — % of roofline", "batch × sequence", "%", false, categories})));
+                                   chart_layout({op + " — % of roofline", "batch × sequence", "% of roofline", false, {}, categories, true})));
     }
     ++op_index;
   }

@@ -2,6 +2,7 @@
 
 #include <cctype>
 #include <functional>
+#include <set>
 
 #include "report/figure.h"
 #include "report/html.h"
@@ -64,6 +65,9 @@ Section llm_charts(const std::vector<ModelSeries>& models) {
   Section out;
   int model_index = 0;
   for (const ModelSeries& m : models) {
+    std::set<double> lengths;
+    for (const auto& s : m.series)
+      for (const auto& [n, p] : s.by_prompt) lengths.insert(n);
     out.html += fmt::format("<h3 id=\"{}\">{}</h3>\n<div class=\"charts\">\n", model_anchor(m.model), html_escape(m.model));
     for (const Metric& metric : metrics()) {
       nlohmann::json traces = nlohmann::json::array();
@@ -89,8 +93,8 @@ Section llm_charts(const std::vector<ModelSeries>& models) {
       out.html += fmt::format("<div class=\"chart\" id=\"{}\"></div>\n", div);
       out.figures.push_back(figure(
           div, std::move(traces),
-          chart_layout({fmt::format("{} — {}{}", m.model, metric.title, spread ? " (median ± sd)" : ""), "prompt tokens",
-                        metric.y_title, true, {}})));
+          chart_layout({fmt::format("{}{}", metric.title, spread ? " (median ± sd)" : ""), "prompt tokens",
+                        metric.y_title, true, {lengths.begin(), lengths.end()}, {}})));
     }
     out.html += "</div>\n";
     ++model_index;
