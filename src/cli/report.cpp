@@ -1,5 +1,6 @@
 // `mtb report`: the HTML report of every run under the measurement roots, mtb's and the ancestor's.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <filesystem>
 
@@ -39,6 +40,15 @@ fs::path write_report(const std::vector<std::string>& roots, const std::string& 
     throw std::runtime_error(fmt::format("no run folders found under {} (an index saying so was written to {})",
                                          fmt::format("{}", fmt::join(roots, ", ")), site.index.string()));
   return fs::absolute(site.index);
+}
+
+void report_after_run(const fs::path& run_dir, const std::string& out) {
+  const fs::path root = run_dir.parent_path().parent_path().parent_path();  // <root>/llm_benchmarks/<hw>/<run>
+  try {
+    fmt::print(stderr, "Report: {}\n", write_report({root.string()}, out, "", true).string());
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "Report not written: {}\n", e.what());
+  }
 }
 
 void add_report(CLI::App& app) {

@@ -86,6 +86,7 @@ size_t count(const std::string& text, const std::string& what) {
 
 TEST(CompareCli, TwoRunsOfOnePlanShowNoSignificantChange) {
   MTB_REQUIRE_TINY_RUNS();
+  if (const std::string busy = test::busy_machine_reason(); !busy.empty()) GTEST_SKIP() << busy;
   const auto& runs = test::tiny_runs();
   const auto r = test::run_mtb(fmt::format("compare '{}' '{}' --fail-above 10", runs.a.string(), runs.b.string()));
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
@@ -96,6 +97,7 @@ TEST(CompareCli, TwoRunsOfOnePlanShowNoSignificantChange) {
 TEST(CompareCli, ACopyWithOneCaseSlowedReportsExactlyThatCase) {
   MTB_REQUIRE_TINY_RUNS();
   const auto& runs = test::tiny_runs();
+  if (const std::string busy = test::busy_machine_reason(); !busy.empty()) GTEST_SKIP() << busy;
   // Slow the quietest case of run A: whether 20% stands out depends on that case's own spread, which
   // on a loaded machine can exceed 20% (then no honest test can tell, and this one says so).
   std::vector<Problem> problems;

@@ -9,6 +9,7 @@
 #include <random>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 
 namespace mtb::test {
 namespace fs = std::filesystem;
@@ -64,6 +65,17 @@ const TinyRuns& tiny_runs() {
     return t;
   }();
   return runs;
+}
+
+std::string busy_machine_reason() {
+  const fs::path p = fs::path(MTB_TINY_RUNS) / "loadavg";
+  if (!fs::exists(p)) return "";
+  const double load = std::stod(read_text(p));
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  if (load <= 1.5 * cores) return "";
+  return fmt::format("the machine was busy while the runs were timed (load average {:.1f} on {} cores): "
+                     "differences between the runs are the other work's, not mtb's",
+                     load, cores);
 }
 
 fs::path seed_dir() {

@@ -28,6 +28,10 @@ struct TinyRuns {
 };
 // Empty paths when the fixture has not run (the test binary started by hand): callers skip.
 const TinyRuns& tiny_runs();
+// Why the tiny runs' timings cannot be trusted, or "" when they can: the 1-minute load average at the
+// end of the fixture above 1.5x the cores means other work shared the cores while they were timed.
+std::string busy_machine_reason();
+
 #define MTB_REQUIRE_TINY_RUNS()                                                                          \
   if (::mtb::test::tiny_runs().root.empty())                                                             \
   GTEST_SKIP() << "no runs at " << MTB_TINY_RUNS << ": run through ctest (fixture mtb_report_tiny_runs makes them)"
