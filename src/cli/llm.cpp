@@ -47,7 +47,8 @@ struct LlmOptions {
   std::string output = "table";
   std::string measurements = "measurements";
   std::string resume;
-  std::string report = "site";  // empty: no report at the end
+  std::string report = "site";
+  bool no_report = false;
   bool verbose = false;
 };
 
@@ -247,7 +248,7 @@ int run_llm(const LlmOptions& o, const std::vector<std::string>& argv) {
   store->update_settings({{"finished", !stopped && all.size() >= cases.size()}, {"finished_at", utc_now_iso8601()}});
   fmt::print("{}", format_records(all, parse_output_format(o.output)));
   fmt::print(stderr, "\nResults: {}\n", store->dir().string());
-  if (!o.report.empty()) report_after_run(store->dir(), o.report);
+  if (!o.no_report) report_after_run(store->dir(), o.report);
   if (stopped) {
     fmt::print(stderr, "Stopped early: {} of {} cases recorded. Finish with: mtb llm --resume '{}'\n", all.size(),
                cases.size(), store->dir().string());
@@ -295,8 +296,9 @@ Exit status: 0 all cases ran (or were skipped with a reason), 3 some case failed
   cmd->add_option("-o,--output", o->output, "printed at the end: table, csv, json, jsonl, md")->capture_default_str();
   cmd->add_option("--measurements", o->measurements, "root of the run store")->capture_default_str();
   cmd->add_option("--resume", o->resume, "finish an interrupted run folder: runs only its missing cases");
-  cmd->add_option("--report", o->report, "write the HTML report of the measurement root here at the end ('' = none)")
+  cmd->add_option("--report", o->report, "write the HTML report of the measurement root here at the end")
       ->capture_default_str();
+  cmd->add_flag("--no-report", o->no_report, "do not write the report at the end");
   cmd->add_flag("-v,--verbose", o->verbose, "show the workers' and frameworks' logs");
   cmd->callback([o, cmd] {
     std::vector<std::string> argv{"mtb", "llm"};
