@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <map>
 
@@ -87,12 +88,14 @@ std::string format_comparison(const Comparison& c, const CompareOptions& o) {
   for (const auto& cd : c.matched)
     for (const auto& m : cd.metrics) {
       std::string verdict;
-      if (!m.tested)
+      if (!m.tested) {
         verdict = "no samples: cannot tell";
-      else if (m.significant)
-        verdict = fmt::format("{} {:+.1f}% *", m.change_pct < 0 ? "SLOWER" : "faster", m.change_pct), ++n_sig;
-      else
+      } else if (m.significant) {
+        verdict = fmt::format("{} {:+.1f}% *", m.change_pct < 0 ? "SLOWER" : "faster", m.change_pct);
+        ++n_sig;
+      } else {
         verdict = fmt::format("same ({:+.1f}%)", m.change_pct);
+      }
       rows.push_back({match_key(cd.spec), m.metric, fmt::format("{:.2f}", m.a), fmt::format("{:.2f}", m.b),
                       fmt::format("{:.3f}", m.ratio), verdict});
     }

@@ -1,6 +1,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -40,7 +41,10 @@ PageText index_page(const RunSet& set) {
   for (const auto& [hw, runs] : by_hw) {
     std::set<std::string> frameworks, models, tools;
     int llm_runs = 0, layer_runs = 0;
+    std::string first = runs.front()->datetime, last = first;  // runs are ordered by kind first, not by time
     for (const Run* r : runs) {
+      first = std::min(first, r->datetime);
+      last = std::max(last, r->datetime);
       for (auto& f : run_frameworks(*r)) frameworks.insert(f);
       if (r->kind == RunKind::llm)
         for (auto& m : run_models(*r)) models.insert(m);
@@ -51,7 +55,7 @@ PageText index_page(const RunSet& set) {
     hw_rows.push_back({{link, std::nullopt},
                        number_cell(llm_runs, std::to_string(llm_runs)),
                        number_cell(layer_runs, std::to_string(layer_runs)),
-                       text_cell(fmt::format("{} – {}", date_of(runs.front()->datetime), date_of(runs.back()->datetime))),
+                       text_cell(first == last ? date_of(first) : fmt::format("{} – {}", date_of(first), date_of(last))),
                        text_cell(fmt::format("{}", fmt::join(tools, ", "))),
                        text_cell(fmt::format("{}", fmt::join(frameworks, ", "))),
                        text_cell(fmt::format("{}", fmt::join(models, ", ")))});

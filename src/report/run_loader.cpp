@@ -6,6 +6,7 @@
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <tuple>
 
 #include "report/ancestor_import.h"
 #include "report/csv_table.h"

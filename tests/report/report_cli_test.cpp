@@ -74,6 +74,7 @@ TEST(ReportCli, MalformedFilesAreReportedByNameAndTheRestIsWritten) {
   const std::string index = read_text(site / "index.html");
   EXPECT_NE(index.find("Skipped input (4)"), std::string::npos);
   EXPECT_NE(index.find(broken.string()), std::string::npos);
+  EXPECT_NE(index.find("2025-04-03 – 2025-05-31"), std::string::npos);  // first layer run to last LLM run
   const std::string page = read_text(site / "Apple_M4_Pro_10P_4E_20GPU_24GB.html");
   EXPECT_EQ(page.find("<td>2025-04-27__14:15:19</td>"), std::string::npos);
   EXPECT_NE(page.find("<td>2025-04-28__16:40:47</td>"), std::string::npos);
