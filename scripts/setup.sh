@@ -3,7 +3,8 @@
 # Idempotent: a second run only checks and rebuilds what changed (ccache + ninja).
 #
 #   scripts/setup.sh              packages, llama.cpp, build mtb + llama-bench
-#   scripts/setup.sh --tests      same, plus the test binaries (used by scripts/test.sh)
+#   scripts/setup.sh --tests      same, plus the test binaries, chromium and playwright-core
+#                                 (the report's browser test; used by scripts/test.sh)
 #   scripts/setup.sh --no-bench   skip llama-bench (only needed by bench/parity.sh)
 #
 # Environment: MTB_BUILD_DIR (default build), MTB_CUDA=ON|OFF (default: ON when nvcc and a GPU are found),
@@ -22,7 +23,7 @@ for arg in "$@"; do
   case "$arg" in
     --tests) WITH_TESTS=ON ;;
     --no-bench) WITH_BENCH=0 ;;
-    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
     *) echo "setup.sh: unknown option '$arg' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -89,6 +90,38 @@ fetch_llamacpp() {
   [ "$(git -C "$dest" rev-parse HEAD)" = "$LLAMACPP_COMMIT" ] || die "llama.cpp is not at $LLAMACPP_COMMIT"
 }
 
+# npm assets into third_party/npm: plotly.js for `mtb report`, and with --tests playwright-core, which
+# drives the system chromium in the report's browser test. Skipped when the pinned versions are there.
+npm_installed_version() {
+  local f="third_party/npm/node_modules/$1/package.json"
+  [ -f "$f" ] && node -p "require('./$f').version" 2>/dev/null || true
+}
+
+fetch_npm_assets() {
+  local want=("plotly.js-dist-min@$PLOTLY_JS_VERSION")
+  [ "$WITH_TESTS" = ON ] && want+=("playwright-core@$PLAYWRIGHT_CORE_VERSION")
+  local missing=()
+  for spec in "${want[@]}"; do
+    [ "$(npm_installed_version "${spec%@*}")" = "${spec##*@}" ] || missing+=("$spec")
+  done
+  [ ${#missing[@]} -eq 0 ] && return
+  say "npm install ${missing[*]} (into third_party/npm)"
+  mkdir -p third_party/npm
+  [ -f third_party/npm/package.json ] || echo '{"private": true}' > third_party/npm/package.json
+  # PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD: the test uses the system chromium, never a downloaded one.
+  PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --silent --no-audit --no-fund --save-exact \
+    --prefix third_party/npm "${missing[@]}" >/dev/null || die "npm install ${missing[*]} failed"
+}
+
+# The report's browser test loads the generated pages in Debian's chromium (skipped where absent).
+install_test_browser() {
+  [ "$WITH_TESTS" = ON ] && [ "$(uname -s)" = Linux ] || return 0
+  command -v chromium >/dev/null 2>&1 && return
+  say "installing chromium (the report test's headless browser)"
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq chromium >/dev/null
+}
+
 configure_and_build() {
   local cuda=${MTB_CUDA:-}
   if [ -z "$cuda" ]; then
@@ -114,7 +147,7 @@ configure_and_build() {
   cmake -S . -B "$BUILD_DIR" "${args[@]}" >"$BUILD_DIR/configure.log" 2>&1 \
     || { cat "$BUILD_DIR/configure.log" >&2; die "cmake configure failed (log above)"; }
   local targets=(mtb)
-  [ "$WITH_TESTS" = ON ] && targets+=(mtb_tests)
+  [ "$WITH_TESTS" = ON ] && targets+=(mtb_tests mtb_report_tests)
   [ "$WITH_BENCH" = 1 ] && targets+=(llama-bench)
   say "building ${targets[*]} (first build compiles llama.cpp: several minutes on 2 cores)"
   cmake --build "$BUILD_DIR" --target "${targets[@]}" -j "${MTB_JOBS:-$(getconf _NPROCESSORS_ONLN)}"
@@ -123,4 +156,6 @@ configure_and_build() {
 
 install_packages
 fetch_llamacpp
+fetch_npm_assets
+install_test_browser
 configure_and_build

@@ -22,6 +22,8 @@ int main(int argc, char** argv) {
   mtb::cli::add_models(app);
   mtb::cli::add_info(app);
   mtb::cli::add_worker(app);
+  mtb::cli::add_report(app);
+  mtb::cli::add_compare(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

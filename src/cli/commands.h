@@ -1,6 +1,9 @@
 // Each subcommand lives in its own file and registers itself on the CLI11 app here.
 #pragma once
 #include <CLI/CLI.hpp>
+#include <filesystem>
+#include <string>
+#include <vector>
 
 namespace mtb::cli {
 
@@ -10,6 +13,16 @@ int& exit_code();
 void add_llm(CLI::App& app);
 void add_models(CLI::App& app);
 void add_info(CLI::App& app);
-void add_worker(CLI::App& app);  // hidden: `mtb __worker` runs one case for `mtb llm`
+void add_worker(CLI::App& app);
+void add_report(CLI::App& app);
+void add_compare(CLI::App& app);
+
+// Writes the HTML report of every run under `roots` into `out` and returns the index's absolute path.
+// Skipped input is printed to stderr; throws only when nothing can be written or no run was found.
+std::filesystem::path write_report(const std::vector<std::string>& roots, const std::string& out,
+                                   const std::string& plotly_js, bool quiet);
+// The end of `mtb llm`: the report of the run's whole measurement root into `out`, then the index's
+// path. A report that cannot be written is a warning: the measurements are already safe.
+void report_after_run(const std::filesystem::path& run_dir, const std::string& out);  // hidden: `mtb __worker` runs one case for `mtb llm`
 
 }  // namespace mtb::cli

@@ -48,6 +48,8 @@ struct LlmOptions {
   std::string measurements = "measurements";
   std::string resume;
   std::string prompt_file;
+  std::string report = "site";
+  bool no_report = false;
   bool verbose = false;
 };
 
@@ -257,6 +259,7 @@ int run_llm(const LlmOptions& o, const std::vector<std::string>& argv) {
   store->update_settings({{"finished", !stopped && all.size() >= cases.size()}, {"finished_at", utc_now_iso8601()}});
   fmt::print("{}", format_records(all, parse_output_format(o.output)));
   fmt::print(stderr, "\nResults: {}\n", store->dir().string());
+  if (!o.no_report) report_after_run(store->dir(), o.report);
   if (stopped) {
     fmt::print(stderr, "Stopped early: {} of {} cases recorded. Finish with: mtb llm --resume '{}'\n", all.size(),
                cases.size(), store->dir().string());
@@ -306,6 +309,9 @@ Exit status: 0 all cases ran (or were skipped with a reason), 3 some case failed
   cmd->add_option("--prompt-file", o->prompt_file,
                   "real text as the prompt: tokenized by each model's tokenizer, repeated or cut to -p tokens");
   cmd->add_option("--resume", o->resume, "finish an interrupted run folder: runs only its missing cases");
+  cmd->add_option("--report", o->report, "write the HTML report of the measurement root here at the end")
+      ->capture_default_str();
+  cmd->add_flag("--no-report", o->no_report, "do not write the report at the end");
   cmd->add_flag("-v,--verbose", o->verbose, "show the workers' and frameworks' logs");
   cmd->callback([o, cmd] {
     std::vector<std::string> argv{"mtb", "llm"};

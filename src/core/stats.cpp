@@ -41,6 +41,23 @@ Summary summarize(std::span<const double> samples) {
   return s;
 }
 
+WelchTest welch_t_test(std::span<const double> a, std::span<const double> b) {
+  WelchTest w;
+  if (a.size() < 2 || b.size() < 2) return w;
+  const Summary sa = summarize(a), sb = summarize(b);
+  const double va = sa.stddev * sa.stddev / sa.n, vb = sb.stddev * sb.stddev / sb.n;
+  w.valid = true;
+  if (va + vb == 0) {  // no spread on either side: any difference is beyond it
+    w.significant = sa.mean != sb.mean;
+    w.t = w.significant ? HUGE_VAL : 0;
+    return w;
+  }
+  w.t = (sa.mean - sb.mean) / std::sqrt(va + vb);
+  w.dof = (va + vb) * (va + vb) / (va * va / (sa.n - 1) + vb * vb / (sb.n - 1));
+  w.significant = std::fabs(w.t) > t95(std::max(1, static_cast<int>(std::floor(w.dof))));
+  return w;
+}
+
 void to_json(nlohmann::json& j, const Summary& s) {
   j = {{"n", s.n},       {"median", s.median},   {"mean", s.mean},       {"stddev", s.stddev},
        {"min", s.min},   {"max", s.max},         {"ci95_lo", s.ci95_lo}, {"ci95_hi", s.ci95_hi}};

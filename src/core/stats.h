@@ -18,6 +18,16 @@ Summary summarize(std::span<const double> samples);
 // Two-sided 95% Student-t quantile for `dof` degrees of freedom.
 double t95(int dof);
 
+// Welch's t-test of two independent samples with unequal variances: whether their means differ at the
+// two-sided 5% level. Needs two or more values on each side; dof is Welch-Satterthwaite's, floored so
+// the critical value is conservative.
+struct WelchTest {
+  bool valid = false;  // false: fewer than two values on a side
+  double t = 0, dof = 0;
+  bool significant = false;
+};
+WelchTest welch_t_test(std::span<const double> a, std::span<const double> b);
+
 void to_json(nlohmann::json& j, const Summary& s);
 void from_json(const nlohmann::json& j, Summary& s);
 

@@ -1,0 +1,70 @@
+// `mtb compare RUN_A RUN_B`: per matched case, both medians, the ratio and whether B differs from A
+// beyond the runs' noise; --fail-above makes it a CI gate.
+#include <fmt/format.h>
+
+#include "cli/commands.h"
+#include "report/compare.h"
+#include "report/run.h"
+
+namespace mtb::cli {
+namespace {
+
+struct CompareOptions {
+  std::string a, b;
+  double threshold_pct = 5;
+  double fail_above = -1;  // < 0: never fail on a regression
+};
+
+std::vector<Record> load_llm(const std::string& dir) {
+  std::vector<report::Problem> problems;
+  report::Run run = report::load_run(dir, problems);
+  for (const auto& p : problems) fmt::print(stderr, "mtb compare: skipped {}: {}\n", p.file.string(), p.message);
+  if (run.kind != report::RunKind::llm)
+    throw std::runtime_error(fmt::format("{}: a layer benchmark run; compare reads LLM runs", dir));
+  return run.llm;
+}
+
+int run_compare(const CompareOptions& o) {
+  const report::CompareOptions opts{o.threshold_pct};
+  const report::Comparison c = report::compare_records(load_llm(o.a), load_llm(o.b), opts);
+  fmt::print("A: {}\nB: {}\n\n{}", o.a, o.b, report::format_comparison(c, opts));
+  if (c.matched.empty()) {
+    fmt::print(stderr, "mtb compare: no case of A matches a case of B\n");
+    return 1;
+  }
+  if (o.fail_above < 0) return 0;
+  const auto reg = report::regressions(c, o.fail_above);
+  for (const auto& [cd, m] : reg)
+    fmt::print(stderr, "regression: {} {} {:+.1f}% (beyond --fail-above {:g}%)\n", report::match_key(cd->spec), m->metric,
+               m->change_pct, o.fail_above);
+  return reg.empty() ? 0 : 4;
+}
+
+}  // namespace
+
+void add_compare(CLI::App& app) {
+  auto o = std::make_shared<CompareOptions>();
+  auto* cmd = app.add_subcommand("compare", "Compare two runs case by case: medians, ratio, and whether B changed beyond noise.");
+  cmd->footer(R"(Cases match on model, backend, device, precision, n_prompt, n_gen, depth and batch; the
+metrics are prompt t/s and generation t/s (medians of the repetitions).
+
+A change is significant (*) when both hold:
+  - Welch's t-test on the per-repetition throughputs of A and B rejects equal means at the
+    two-sided 5% level (needs >= 2 repetitions on each side), and
+  - |B/A - 1| exceeds --threshold (default 5%): run-to-run drift of a machine is usually larger than
+    the spread within one run, so smaller changes are treated as noise.
+The ancestor's runs recorded no samples: their changes are shown as "cannot tell".
+
+Exit status: 0 no regression beyond --fail-above, 4 a case got significantly slower by more than
+--fail-above percent (or, without samples, simply slower by more than it), 1 bad input / no matching case.
+
+Example:
+  mtb compare measurements/llm_benchmarks/<hw>/<run A> measurements/llm_benchmarks/<hw>/<run B> --fail-above 10)");
+  cmd->add_option("RUN_A", o->a, "baseline run folder")->required();
+  cmd->add_option("RUN_B", o->b, "run folder compared against it")->required();
+  cmd->add_option("--threshold", o->threshold_pct, "changes below this percentage count as noise")->capture_default_str();
+  cmd->add_option("--fail-above", o->fail_above, "exit 4 when a case is significantly slower by more than PCT percent");
+  cmd->callback([o] { exit_code() = run_compare(*o); });
+}
+
+}  // namespace mtb::cli

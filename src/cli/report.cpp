@@ -1,0 +1,74 @@
+// `mtb report`: the HTML report of every run under the measurement roots, mtb's and the ancestor's.
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <filesystem>
+
+#include "cli/commands.h"
+#include "report/plotly_asset.h"
+#include "report/run.h"
+#include "report/site.h"
+
+namespace mtb::cli {
+namespace fs = std::filesystem;
+namespace {
+
+struct ReportOptions {
+  std::vector<std::string> roots{"measurements"};
+  std::string out = "site";
+  std::string plotly_js;
+};
+
+}  // namespace
+
+fs::path write_report(const std::vector<std::string>& roots, const std::string& out, const std::string& plotly_js,
+                      bool quiet) {
+  const fs::path plotly = report::find_plotly_js(plotly_js);  // before reading anything: fail fast
+  std::vector<fs::path> paths(roots.begin(), roots.end());
+  const report::RunSet set = report::load_measurements(paths);
+  for (const auto& p : set.problems) fmt::print(stderr, "mtb report: skipped {}: {}\n", p.file.string(), p.message);
+  const report::Site site = report::write_site(set, out, plotly);
+  if (!quiet) {
+    size_t records = 0;
+    for (const auto& r : set.runs) records += r.size();
+    fmt::print(stderr, "Read {} runs ({} records){}.\n", set.runs.size(), records,
+               set.problems.empty() ? "" : fmt::format(", skipped {} problem(s) listed above", set.problems.size()));
+    for (const auto& page : site.pages)
+      fmt::print(stderr, "  {}  ({} charts)\n", page.path.string(), page.figures);
+  }
+  if (set.runs.empty())
+    throw std::runtime_error(fmt::format("no run folders found under {} (an index saying so was written to {})",
+                                         fmt::format("{}", fmt::join(roots, ", ")), site.index.string()));
+  return fs::absolute(site.index);
+}
+
+void report_after_run(const fs::path& run_dir, const std::string& out) {
+  const fs::path root = run_dir.parent_path().parent_path().parent_path();  // <root>/llm_benchmarks/<hw>/<run>
+  try {
+    fmt::print(stderr, "Report: {}\n", write_report({root.string()}, out, "", true).string());
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "Report not written: {}\n", e.what());
+  }
+}
+
+void add_report(CLI::App& app) {
+  auto o = std::make_shared<ReportOptions>();
+  auto* cmd = app.add_subcommand("report", "Write an HTML report (index + one page per hardware) of every run.");
+  cmd->footer(R"(Reads every run folder under the given roots: mtb's (results.jsonl) and the Python ancestor's
+(benchmark_results.csv + settings.json, llm_benchmarks and layer_benchmarks). Malformed or unknown files
+are reported by name and skipped. The pages open from disk with no network: plotly.min.js is copied
+beside them.
+
+Examples:
+  mtb report                                   measurements/ -> site/
+  mtb report measurements ../shared/seed-measurements -o /tmp/site)");
+  cmd->add_option("roots", o->roots, "measurement roots or run folders")->capture_default_str();
+  cmd->add_option("-o,--output", o->out, "output folder")->capture_default_str();
+  cmd->add_option("--plotly-js", o->plotly_js, "plotly.min.js to copy (default: the one scripts/setup.sh installed)");
+  cmd->callback([o] {
+    const fs::path index = write_report(o->roots, o->out, o->plotly_js, false);
+    fmt::print("{}\n", index.string());
+  });
+}
+
+}  // namespace mtb::cli

@@ -1,0 +1,136 @@
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "report/fastest.h"
+#include "report/html.h"
+#include "report/llm_series.h"
+#include "report/pages.h"
+#include "report/sections.h"
+
+namespace mtb::report {
+namespace {
+
+std::string describe_machine(const std::vector<const Run*>& runs) {
+  const nlohmann::json hw = runs.back()->settings.value("hardware_info", nlohmann::json::object());
+  std::vector<std::string> parts;
+  auto add = [&](const char* key, const char* fmt_str) {
+    if (hw.contains(key) && (hw[key].is_string() || hw[key].is_number()))
+      parts.push_back(fmt::format(fmt::runtime(fmt_str), hw[key].is_string() ? hw[key].get<std::string>() : hw[key].dump()));
+  };
+  add("chip", "{}");
+  add("model_name", "{}");
+  add("total_cores", "{} cores");
+  add("gpu_cores", "{} GPU cores");
+  add("memory", "memory {}");
+  return fmt::format("{}", fmt::join(parts, " · "));
+}
+
+std::string software(const Run& r) {
+  std::vector<std::string> parts;
+  const nlohmann::json info = r.settings.value("software_info", nlohmann::json::object());
+  for (const auto& [k, v] : info.items())
+    if (v.is_string()) parts.push_back(k + " " + v.get<std::string>());
+  return fmt::format("{}", fmt::join(parts, ", "));
+}
+
+std::string runs_table(const std::vector<const Run*>& runs) {
+  std::vector<std::vector<Cell>> rows;
+  for (const Run* r : runs)
+    rows.push_back({text_cell(r->datetime), text_cell(r->origin), text_cell(to_string(r->kind)),
+                    number_cell(double(r->size()), std::to_string(r->size())),
+                    text_cell(fmt::format("{}", fmt::join(run_frameworks(*r), ", "))),
+                    text_cell(fmt::format("{}", fmt::join(run_models(*r), ", "))), text_cell(software(*r)),
+                    text_cell(r->dir.string())});
+  return html_table({"run", "tool", "kind", "cases", "frameworks", "models", "software", "folder"}, rows, true, "runs");
+}
+
+void leader_cells(const std::optional<Leader>& l, std::vector<Cell>& row) {
+  if (!l) {
+    row.insert(row.end(), {text_cell("-"), text_cell(""), text_cell(""), text_cell("")});
+    return;
+  }
+  row.push_back({"<span class=\"win\">" + html_escape(l->label) + "</span>", std::nullopt});
+  row.push_back(number_cell(l->value, fmt::format("{:.1f}", l->value)));
+  if (l->runner_up) {
+    row.push_back(number_cell(l->lead(), fmt::format("{:.2f}×", l->lead())));
+    row.push_back(text_cell(*l->runner_up));
+  } else {
+    row.insert(row.end(), {text_cell("-"), text_cell("only one measured")});
+  }
+}
+
+std::string fastest_table(const std::vector<ModelSeries>& models) {
+  std::vector<std::vector<Cell>> rows;
+  for (const Fastest& f : fastest_per_model(models)) {
+    std::vector<Cell> row{text_cell(f.model), number_cell(f.n_prompt, std::to_string(f.n_prompt))};
+    leader_cells(f.prompt, row);
+    leader_cells(f.generation, row);
+    rows.push_back(std::move(row));
+  }
+  return html_table({"model", "at prompt", "fastest prompt", "t/s", "lead", "runner-up", "fastest generation", "t/s",
+                     "lead", "runner-up"},
+                    rows, true, "fastest");
+}
+
+std::string results_table(const std::vector<const Run*>& runs) {
+  auto num = [](double v, const char* f) { return number_cell(v, fmt::format(fmt::runtime(f), v)); };
+  std::vector<std::vector<Cell>> rows;
+  for (const Run* run : runs) {
+    if (run->kind != RunKind::llm) continue;
+    for (const Record& r : run->llm) {
+      const auto& c = r.spec;
+      const double mem = double(r.peak_rss_bytes + r.peak_device_bytes) / double(1ull << 30);
+      rows.push_back({text_cell(run->datetime), text_cell(c.model), text_cell(c.backend), text_cell(c.device),
+                      text_cell(c.precision), num(c.n_prompt, "{:.0f}"), num(c.n_gen, "{:.0f}"), num(c.batch, "{:.0f}"),
+                      num(r.prompt_tps.median, "{:.1f}"), num(r.prompt_tps.stddev, "{:.1f}"),
+                      num(r.ttft_s.median * 1e3, "{:.1f}"), num(r.gen_tps.median, "{:.2f}"),
+                      num(r.gen_tps.stddev, "{:.2f}"), mem > 0 ? num(mem, "{:.2f}") : text_cell("-"),
+                      text_cell(r.status == Status::ok ? "ok" : to_string(r.status) + ": " + r.error)});
+    }
+  }
+  return "<div class=\"scroll\">" +
+         html_table({"run", "model", "framework", "backend", "precision", "n_prompt", "n_gen", "batch", "prompt t/s",
+                     "± sd", "TTFT ms", "gen t/s", "± sd", "peak GiB", "status"},
+                    rows, true, "results") +
+         "</div>\n";
+}
+
+}  // namespace
+
+PageText hardware_page(const std::string& hardware, const std::vector<const Run*>& runs, const std::string& plotly_src) {
+  const std::vector<ModelSeries> models = group_llm(runs);
+  const Section llm = llm_charts(models);
+  const Section layers = layer_charts(runs);
+  std::string nav = "<nav><a href=\"index.html\">← all hardware</a> ";
+  if (!models.empty())
+    nav += "<a href=\"#fastest-section\">fastest</a> <a href=\"#llm\">LLM charts</a> <a href=\"#table\">table</a> ";
+  if (!layers.figures.empty()) nav += "<a href=\"#layers\">layers</a> ";
+  nav += "<a href=\"#runs-section\">runs</a></nav>\n";
+  std::string body =
+      nav + fmt::format("<h1>{}</h1>\n<p class=\"muted\">{}</p>\n", html_escape(hardware), html_escape(describe_machine(runs)));
+  if (!models.empty()) {
+    body += "<h2 id=\"fastest-section\">Which is fastest</h2>\n<p class=\"muted\">Per model, the fastest "
+            "framework/backend/precision at the prompt length most of them measured (median t/s; the newest run "
+            "wins where runs overlap), and its lead over the runner-up.</p>\n" +
+            fastest_table(models);
+    body += "<h2 id=\"llm\">LLM inference</h2>\n<p class=\"muted\">One line per framework × backend × precision. "
+            "Error bars: one standard deviation of the timed repetitions (mtb runs; the ancestor recorded means "
+            "only). Hover a point for every field of its record.</p>\n";
+    for (const auto& m : models) body += fmt::format("<a href=\"#{}\">{}</a> ", model_anchor(m.model), html_escape(m.model));
+    body += "\n" + llm.html;
+    body += "<h2 id=\"table\">All LLM results</h2>\n<p class=\"muted\">Every record of every run, failures "
+            "included. Click a header to sort.</p>\n" +
+            results_table(runs);
+  }
+  if (!layers.figures.empty())
+    body += "<h2 id=\"layers\">Layer timings</h2>\n<p class=\"muted\">Median time per op against batch × sequence "
+            "length, one line per framework/backend/compile/dtype (newest run wins).</p>\n" +
+            layers.html;
+  body += "<h2 id=\"runs-section\">Runs</h2>\n<div class=\"scroll\">" + runs_table(runs) + "</div>\n";
+  nlohmann::json figures = llm.figures;
+  for (const auto& f : layers.figures) figures.push_back(f);
+  const int n = static_cast<int>(figures.size());
+  return {html_page(hardware + " — mtb report", body, figures, plotly_src), n};
+}
+
+}  // namespace mtb::report

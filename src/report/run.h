@@ -1,0 +1,62 @@
+// What the report and compare read: run folders of mtb and of its Python ancestor, loaded into mtb's
+// one Record type (LLM) or a LayerRecord (the ancestor's layer benchmark), plus the problems found.
+#pragma once
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/record.h"
+
+namespace mtb::report {
+
+// One row of a layer benchmark (the ancestor's layer_benchmarks CSV columns).
+struct LayerRecord {
+  std::string name;       // "MHSA(dim=768, num_heads=8, mask=causal)"
+  std::string framework;  // "torch", "mlx"
+  std::string backend;    // "mps", "metal", "cpu"
+  std::string dtype;
+  bool compiled = false;
+  int batch = 0, sequence = 0;
+  double median_ms = 0, std_ms = 0;
+  std::optional<double> roofline_pct;  // where the run recorded it
+  nlohmann::json fields = nlohmann::json::object();  // every column as read, shown on hover
+};
+
+enum class RunKind { llm, layer };
+std::string to_string(RunKind k);
+
+struct Run {
+  RunKind kind = RunKind::llm;
+  std::string hardware;  // the hardware string: settings.json's, else the parent folder's name
+  std::string datetime;  // the folder name, YYYY-MM-DD__HH:MM:SS: sorts by time
+  std::filesystem::path dir;
+  std::string origin;    // "mtb" (results.jsonl) or "ancestor" (benchmark_results.csv only)
+  nlohmann::json settings = nlohmann::json::object();
+  std::vector<Record> llm;
+  std::vector<LayerRecord> layers;
+
+  size_t size() const { return kind == RunKind::llm ? llm.size() : layers.size(); }
+};
+
+// A file that was skipped in whole or in part, and why. Never fatal to a report.
+struct Problem {
+  std::filesystem::path file;
+  std::string message;
+};
+
+struct RunSet {
+  std::vector<Run> runs;  // sorted by hardware, kind, datetime
+  std::vector<Problem> problems;
+};
+
+// Finds every run folder under each root (a root may itself be a run folder). Folders and files that
+// are not runs, malformed CSV/JSON files and bad rows are added to `problems` and skipped.
+RunSet load_measurements(const std::vector<std::filesystem::path>& roots);
+
+// Loads one run folder; row-level problems go to `problems`. Throws std::runtime_error naming the
+// folder when it is not a run or its results file cannot be read at all.
+Run load_run(const std::filesystem::path& dir, std::vector<Problem>& problems);
+
+}  // namespace mtb::report

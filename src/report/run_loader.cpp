@@ -1,0 +1,160 @@
+// Walks measurement roots for run folders: mtb's (results.jsonl) and the ancestor's
+// (benchmark_results.csv + settings.json). Nothing found here stops the walk.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <tuple>
+
+#include "report/ancestor_import.h"
+#include "report/csv_table.h"
+#include "report/run.h"
+
+namespace mtb::report {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr const char* kSettings = "settings.json";
+constexpr const char* kResults = "results.jsonl";
+constexpr const char* kCsv = "benchmark_results.csv";
+
+bool is_run_dir(const fs::path& d) {
+  std::error_code ec;
+  return fs::is_regular_file(d / kResults, ec) || fs::is_regular_file(d / kCsv, ec);
+}
+
+nlohmann::json read_settings(const fs::path& dir, std::vector<Problem>& problems) {
+  const fs::path p = dir / kSettings;
+  std::ifstream in(p);
+  if (!in) {
+    problems.push_back({p, "missing; hardware taken from the folder name"});
+    return nlohmann::json::object();
+  }
+  try {
+    nlohmann::json j = nlohmann::json::parse(in);
+    if (j.is_object()) return j;
+    problems.push_back({p, "not a JSON object; ignored"});
+  } catch (const std::exception& e) {
+    problems.push_back({p, fmt::format("not valid JSON ({}); ignored", e.what())});
+  }
+  return nlohmann::json::object();
+}
+
+std::vector<Record> read_results_jsonl(const fs::path& p, std::vector<Problem>& problems) {
+  std::ifstream in(p, std::ios::binary);
+  if (!in) throw std::runtime_error(fmt::format("{}: cannot open", p.string()));
+  std::vector<Record> out;
+  std::string line;
+  for (int n = 1; std::getline(in, line); ++n) {
+    if (line.empty()) continue;
+    try {
+      out.push_back(nlohmann::json::parse(line).get<Record>());
+    } catch (const std::exception& e) {
+      problems.push_back({p, fmt::format("line {}: not a record ({}); line skipped", n, e.what())});
+    }
+  }
+  return out;
+}
+
+// The kind from the path (…/llm_benchmarks/<hw>/<run>), which both tools write.
+std::optional<RunKind> kind_from_path(const fs::path& dir) {
+  const std::string grand = dir.parent_path().parent_path().filename().string();
+  if (grand == "llm_benchmarks") return RunKind::llm;
+  if (grand == "layer_benchmarks") return RunKind::layer;
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::string to_string(RunKind k) { return k == RunKind::llm ? "llm" : "layer"; }
+
+Run load_run(const fs::path& dir, std::vector<Problem>& problems) {
+  if (!fs::is_directory(dir)) throw std::runtime_error(fmt::format("{}: no such folder", dir.string()));
+  if (!is_run_dir(dir))
+    throw std::runtime_error(fmt::format("{}: not a run folder (it has neither {} nor {})", dir.string(), kResults, kCsv));
+  Run run;
+  run.dir = dir;
+  run.datetime = dir.filename().string();
+  run.settings = read_settings(dir, problems);
+  if (const auto* hw = run.settings.contains("hardware_info") ? &run.settings["hardware_info"] : nullptr;
+      hw && hw->is_object() && hw->contains("hardware_string") && (*hw)["hardware_string"].is_string())
+    run.hardware = (*hw)["hardware_string"].get<std::string>();
+  else
+    run.hardware = dir.parent_path().filename().string();  // the ancestor's layer runs have no hardware_string
+
+  if (fs::is_regular_file(dir / kResults)) {  // mtb's own run; its CSV is derived from these records
+    run.origin = "mtb";
+    run.kind = RunKind::llm;
+    run.llm = read_results_jsonl(dir / kResults, problems);
+    return run;
+  }
+  run.origin = "ancestor";
+  const CsvTable t = read_csv(dir / kCsv);  // throws naming the file and line
+  run.kind = ancestor_kind(t);
+  if (const auto k = kind_from_path(dir); k && *k != run.kind)
+    problems.push_back({dir / kCsv, fmt::format("{} columns in a {}_benchmarks folder; read as {}", to_string(run.kind),
+                                                to_string(*k), to_string(run.kind))});
+  if (run.kind == RunKind::llm)
+    run.llm = import_llm_rows(t, run.settings, problems);
+  else
+    run.layers = import_layer_rows(t, problems);
+  return run;
+}
+
+RunSet load_measurements(const std::vector<fs::path>& roots) {
+  RunSet set;
+  std::set<fs::path> seen;
+  auto load = [&](const fs::path& dir) {
+    const fs::path canon = fs::weakly_canonical(dir);
+    if (!seen.insert(canon).second) return;
+    try {
+      set.runs.push_back(load_run(dir, set.problems));
+    } catch (const std::exception& e) {
+      set.problems.push_back({dir, fmt::format("{}; run skipped", e.what())});
+    }
+  };
+  for (const fs::path& root : roots) {
+    std::error_code ec;
+    if (!fs::is_directory(root, ec)) {
+      set.problems.push_back({root, "no such folder"});
+      continue;
+    }
+    if (is_run_dir(root)) {
+      load(root);
+      continue;
+    }
+    std::vector<fs::path> stray;
+    for (auto it = fs::recursive_directory_iterator(root, fs::directory_options::skip_permission_denied, ec);
+         it != fs::recursive_directory_iterator(); it.increment(ec)) {
+      if (ec) {
+        set.problems.push_back({it->path(), ec.message()});
+        break;
+      }
+      const fs::path& p = it->path();
+      if (p.filename().string().starts_with(".")) {  // .DS_Store, .git: never ours
+        if (it->is_directory()) it.disable_recursion_pending();
+        continue;
+      }
+      if (it->is_directory() && is_run_dir(p)) {
+        load(p);
+        for (const auto& f : fs::directory_iterator(p)) {
+          const std::string name = f.path().filename().string();
+          if (name != kSettings && name != kResults && name != kCsv && !name.starts_with("."))
+            set.problems.push_back({f.path(), "unknown file in a run folder; ignored"});
+        }
+        it.disable_recursion_pending();
+      } else if (it->is_regular_file()) {
+        stray.push_back(p);
+      }
+    }
+    for (const auto& p : stray) set.problems.push_back({p, "not inside a run folder; ignored"});
+  }
+  std::sort(set.runs.begin(), set.runs.end(), [](const Run& a, const Run& b) {
+    return std::tie(a.hardware, a.kind, a.datetime) < std::tie(b.hardware, b.kind, b.datetime);
+  });
+  return set;
+}
+
+}  // namespace mtb::report

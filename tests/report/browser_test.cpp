@@ -1,0 +1,129 @@
+// The report as a reader sees it: every page loaded in headless Chromium (Debian's, driven by
+// playwright-core from third_party/npm) with no console errors, every expected chart drawn with the
+// right number of traces, and every link resolving. Keeps a screenshot in the build folder.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "report/llm_series.h"
+#include "report/run.h"
+#include "report/site.h"
+#include "test_support.h"
+
+namespace mtb::test {
+namespace {
+namespace fs = std::filesystem;
+
+std::string find_chromium() {
+  for (const char* p : {"/usr/bin/chromium", "/usr/bin/chromium-browser"})
+    if (fs::exists(p)) return p;
+  return "";
+}
+
+// What a page must show, counted from the records rather than from the page code: per model a prompt,
+// a TTFT and a generation chart with one trace per framework/backend/precision, a memory chart where
+// memory was recorded; per layer op one chart with one trace per framework/backend/compile/dtype.
+std::map<std::string, int> expected_traces(const std::vector<const report::Run*>& runs) {
+  std::map<std::string, std::set<std::string>> llm_series, mem_series, layer_series;
+  for (const auto* run : runs) {
+    for (const auto& r : run->llm) {
+      if (r.status != Status::ok) continue;
+      const std::string s = r.spec.backend + "|" + r.spec.device + "|" + r.spec.precision;
+      llm_series[r.spec.model].insert(s);
+      if (r.peak_rss_bytes + r.peak_device_bytes > 0) mem_series[r.spec.model].insert(s);
+    }
+    for (const auto& l : run->layers)
+      layer_series[l.name].insert(l.framework + "|" + l.backend + "|" + std::to_string(l.compiled) + "|" + l.dtype);
+  }
+  std::map<std::string, int> out;
+  int i = 0;
+  for (const auto& [model, series] : llm_series) {  // models in sorted order, as the page numbers them
+    for (const char* metric : {"prompt", "ttft", "gen"}) out[fmt::format("llm-{}-{}", i, metric)] = series.size();
+    if (mem_series.count(model)) out[fmt::format("llm-{}-memory", i)] = mem_series[model].size();
+    ++i;
+  }
+  i = 0;
+  for (const auto& [op, series] : layer_series) out[fmt::format("layer-{}", i++)] = series.size();
+  return out;
+}
+
+TEST(ReportInBrowser, EveryPageDrawsItsChartsWithoutErrorsAndLinksResolve) {
+  const std::string chromium = find_chromium();
+  if (chromium.empty()) GTEST_SKIP() << "chromium is not installed (scripts/setup.sh --tests installs it on Linux)";
+  if (run_command("node --version").exit_code != 0) GTEST_SKIP() << "node is not installed (scripts/setup.sh installs it)";
+  if (!fs::exists(fs::path(MTB_NPM_MODULES) / "playwright-core"))
+    GTEST_SKIP() << "playwright-core is not in " << MTB_NPM_MODULES << " (scripts/setup.sh --tests installs it)";
+
+  // The ancestor's runs (where ../shared is present) beside an mtb run, as a user would report them.
+  MTB_REQUIRE_TINY_RUNS();
+  const auto& runs = tiny_runs();
+  std::vector<fs::path> roots{runs.a};
+  if (!seed_dir().empty()) roots.push_back(seed_dir());
+  const fs::path artefacts = MTB_TEST_ARTEFACTS;
+  const fs::path site = artefacts / "site";
+  fs::remove_all(site);
+  std::string args;
+  for (const auto& r : roots) args += " '" + r.string() + "'";
+  const auto rep = run_mtb(fmt::format("report{} -o '{}'", args, site.string()));
+  ASSERT_EQ(rep.exit_code, 0) << rep.err;
+
+  const report::RunSet set = report::load_measurements(roots);
+  ASSERT_TRUE(set.problems.empty());
+  std::map<std::string, std::vector<const report::Run*>> by_hw;
+  for (const auto& r : set.runs) by_hw[r.hardware].push_back(&r);
+  ASSERT_EQ(by_hw.size(), seed_dir().empty() ? 1u : 2u);
+
+  // One screenshot kept as an artefact: the ancestor's page where present (it has every kind of chart).
+  const std::string shot_hw = seed_dir().empty() ? by_hw.begin()->first : "Apple_M4_Pro_10P+4E+20GPU_24GB";
+  const fs::path shot = artefacts / "report-page.png";
+  fs::remove(shot);
+  std::string pages = " '" + (site / "index.html").string() + "'";
+  for (const auto& [hw, _] : by_hw) pages += " '" + (site / report::page_file_name(hw)).string() + "'";
+  const auto check = run_command(fmt::format("node '{}' --playwright '{}' --chromium '{}' --screenshot '{}={}@1400x1000'{}",
+                                             MTB_BROWSER_CHECK, MTB_NPM_MODULES, chromium,
+                                             report::page_file_name(shot_hw), shot.string(), pages));
+  ASSERT_EQ(check.exit_code, 0) << check.err;
+  const nlohmann::json result = nlohmann::json::parse(check.out);
+  ASSERT_EQ(result.at("pages").size(), by_hw.size() + 1);
+
+  for (const auto& page : result.at("pages")) {
+    const std::string file = page.at("file");
+    SCOPED_TRACE(file);
+    EXPECT_TRUE(page.at("drawn").get<bool>()) << "the page script never finished drawing";
+    EXPECT_TRUE(page.at("consoleErrors").empty()) << page.at("consoleErrors").dump(1);
+    EXPECT_TRUE(page.at("brokenLinks").empty()) << page.at("brokenLinks").dump(1);
+    EXPECT_GT(page.at("links").get<int>(), 0);
+    if (fs::path(file).filename() == "index.html") {
+      EXPECT_GE(page.at("links").get<size_t>(), by_hw.size());  // one per hardware page, at least
+      EXPECT_TRUE(page.at("plots").empty());
+      continue;
+    }
+    const std::string hw = [&] {
+      for (const auto& [h, _] : by_hw)
+        if (fs::path(file).filename() == report::page_file_name(h)) return h;
+      return std::string();
+    }();
+    ASSERT_FALSE(hw.empty());
+    const auto expected = expected_traces(by_hw[hw]);
+    std::map<std::string, int> drawn;
+    for (const auto& plot : page.at("plots")) {
+      EXPECT_EQ(plot.at("drawnTraces").get<int>(), plot.at("traces").get<int>()) << plot.at("id");
+      drawn[plot.at("id")] = plot.at("drawnTraces").get<int>();
+    }
+    EXPECT_EQ(drawn, expected);
+  }
+  // The mtb run's page, exactly: tiny with f32 and q4_0 on the CPU gives 4 charts of 2 lines.
+  for (const auto& [hw, hw_runs] : by_hw)
+    if (hw_runs.front()->origin == "mtb")
+      EXPECT_EQ(expected_traces(hw_runs),
+                (std::map<std::string, int>{{"llm-0-prompt", 2}, {"llm-0-ttft", 2}, {"llm-0-gen", 2}, {"llm-0-memory", 2}}));
+  ASSERT_TRUE(fs::exists(shot));
+  EXPECT_GT(fs::file_size(shot), 10000u);
+  fmt::print("screenshot kept: {}\nsite kept: {}\n", shot.string(), (site / "index.html").string());
+}
+
+}  // namespace
+}  // namespace mtb::test

@@ -1,0 +1,143 @@
+// `mtb compare`: the statistics on synthetic records, then the binary on real runs of one plan and on
+// a copy with one case slowed by 20%.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "core/stats.h"
+#include "report/compare.h"
+#include "report/run.h"
+#include "test_support.h"
+
+namespace mtb::report {
+namespace {
+namespace fs = std::filesystem;
+
+Record record(const std::string& precision, int n_prompt, std::vector<double> prompt_s, std::vector<double> gen_s) {
+  Record r;
+  r.spec = {.model = "tiny", .backend = "llamacpp", .device = "cpu", .precision = precision, .n_prompt = n_prompt, .n_gen = 8};
+  r.prompt_s = std::move(prompt_s);
+  r.gen_s = std::move(gen_s);
+  r.summarize_samples();
+  return r;
+}
+
+TEST(WelchTest, SeparatesShiftedSamplesAndNotNoise) {
+  const std::vector<double> a{10.0, 10.2, 9.9, 10.1, 10.0}, same{10.1, 9.9, 10.0, 10.2, 10.0}, slow{12.0, 12.2, 11.9, 12.1, 12.0};
+  EXPECT_FALSE(welch_t_test(a, same).significant);
+  const WelchTest w = welch_t_test(a, slow);
+  EXPECT_TRUE(w.valid);
+  EXPECT_TRUE(w.significant);
+  EXPECT_LT(w.t, -10);
+  EXPECT_FALSE(welch_t_test(std::vector<double>{1.0}, a).valid);  // one sample: no variance to test against
+}
+
+TEST(CompareRecords, MatchesCasesAndFlagsOnlyTheSlowedOne) {
+  const std::vector<Record> a = {record("f32", 16, {0.010, 0.011, 0.0105}, {0.020, 0.021, 0.0205}),
+                                 record("q4_0", 16, {0.005, 0.0052, 0.0051}, {0.008, 0.0082, 0.0081})};
+  std::vector<Record> b = a;
+  b[1] = record("q4_0", 16, {0.00625, 0.0065, 0.006375}, {0.010, 0.01025, 0.010125});  // every time x1.25
+  b.push_back(record("q8_0", 16, {0.01}, {0.01}));
+  const Comparison c = compare_records(a, b, {});
+  ASSERT_EQ(c.matched.size(), 2u);
+  EXPECT_TRUE(c.only_a.empty());
+  ASSERT_EQ(c.only_b.size(), 1u);
+  EXPECT_EQ(c.only_b[0].precision, "q8_0");
+  for (const auto& m : c.matched[0].metrics) EXPECT_FALSE(m.significant) << m.metric;
+  ASSERT_EQ(c.matched[1].metrics.size(), 2u);
+  for (const auto& m : c.matched[1].metrics) {
+    EXPECT_TRUE(m.significant) << m.metric;
+    EXPECT_NEAR(m.ratio, 0.8, 1e-9);
+  }
+  EXPECT_EQ(regressions(c, 10).size(), 2u);
+  EXPECT_EQ(regressions(c, 25).size(), 0u);
+}
+
+// Copies a run folder, slowing one case (every prompt and generation time x1.25: 20% fewer t/s).
+fs::path slowed_copy(const fs::path& run, const std::string& key) {
+  const fs::path dir = test::make_temp_dir("slowed") / run.filename();
+  fs::create_directories(dir);
+  fs::copy_file(run / "settings.json", dir / "settings.json");
+  std::istringstream in(test::read_text(run / "results.jsonl"));
+  std::string line, out;
+  int slowed = 0;
+  while (std::getline(in, line)) {
+    Record r = nlohmann::json::parse(line).get<Record>();
+    if (match_key(r.spec) == key) {
+      for (double& s : r.prompt_s) s *= 1.25;
+      for (double& s : r.gen_s) s *= 1.25;
+      r.summarize_samples();
+      ++slowed;
+    }
+    out += nlohmann::json(r).dump() + "\n";
+  }
+  EXPECT_EQ(slowed, 1);
+  test::write_text(dir / "results.jsonl", out);
+  return dir;
+}
+
+size_t count(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (size_t p = text.find(what); p != std::string::npos; p = text.find(what, p + 1)) ++n;
+  return n;
+}
+
+TEST(CompareCli, TwoRunsOfOnePlanShowNoSignificantChange) {
+  MTB_REQUIRE_TINY_RUNS();
+  if (const std::string busy = test::busy_machine_reason(); !busy.empty()) GTEST_SKIP() << busy;
+  const auto& runs = test::tiny_runs();
+  const auto r = test::run_mtb(fmt::format("compare '{}' '{}' --fail-above 10", runs.a.string(), runs.b.string()));
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("4 matched cases, 0 significant changes"), std::string::npos) << r.out;
+  EXPECT_EQ(count(r.out, "SLOWER"), 0u) << r.out;
+}
+
+TEST(CompareCli, ACopyWithOneCaseSlowedReportsExactlyThatCase) {
+  MTB_REQUIRE_TINY_RUNS();
+  const auto& runs = test::tiny_runs();
+  if (const std::string busy = test::busy_machine_reason(); !busy.empty()) GTEST_SKIP() << busy;
+  // Slow the quietest case of run A: whether 20% stands out depends on that case's own spread, which
+  // on a loaded machine can exceed 20% (then no honest test can tell, and this one says so).
+  std::vector<Problem> problems;
+  const report::Run a = load_run(runs.a, problems);
+  const Record* quiet = nullptr;
+  auto spread = [](const Record& r) { return std::max(r.prompt_tps.cv(), r.gen_tps.cv()); };
+  for (const Record& r : a.llm)
+    if (!quiet || spread(r) < spread(*quiet)) quiet = &r;
+  ASSERT_NE(quiet, nullptr);
+  if (spread(*quiet) > 0.10)
+    GTEST_SKIP() << "the machine is too noisy: the quietest case of " << runs.a << " varies by "
+                 << 100 * spread(*quiet) << "% (sd/mean), so a 20% change is within its noise";
+  const std::string key = match_key(quiet->spec);
+  const fs::path slowed = slowed_copy(runs.a, key);
+  const auto r = test::run_mtb(fmt::format("compare '{}' '{}'", runs.a.string(), slowed.string()));
+  EXPECT_EQ(r.exit_code, 0) << r.err;  // no --fail-above: report only
+  EXPECT_NE(r.out.find("4 matched cases, 2 significant changes"), std::string::npos) << r.out;
+  std::istringstream lines(r.out);
+  std::string line;
+  int slower_lines = 0;
+  while (std::getline(lines, line))
+    if (line.find("SLOWER -20.0% *") != std::string::npos) {
+      ++slower_lines;
+      EXPECT_EQ(line.rfind(key, 0), 0u) << "flagged another case: " << line;
+    }
+  EXPECT_EQ(slower_lines, 2) << r.out;  // its prompt and its generation throughput
+
+  const auto gate = test::run_mtb(fmt::format("compare '{}' '{}' --fail-above 10", runs.a.string(), slowed.string()));
+  EXPECT_EQ(gate.exit_code, 4) << gate.out << gate.err;
+  EXPECT_NE(gate.err.find("regression: " + key + " pp t/s -20.0%"), std::string::npos) << gate.err;
+  const auto loose = test::run_mtb(fmt::format("compare '{}' '{}' --fail-above 25", runs.a.string(), slowed.string()));
+  EXPECT_EQ(loose.exit_code, 0) << loose.err;
+}
+
+TEST(CompareCli, NotARunFolderIsAClearError) {
+  const fs::path empty = test::make_temp_dir("empty");
+  const auto r = test::run_mtb(fmt::format("compare '{}' '{}'", empty.string(), empty.string()));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find(empty.string() + ": not a run folder"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace mtb::report
