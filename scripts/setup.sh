@@ -147,7 +147,7 @@ configure_and_build() {
   cmake -S . -B "$BUILD_DIR" "${args[@]}" >"$BUILD_DIR/configure.log" 2>&1 \
     || { cat "$BUILD_DIR/configure.log" >&2; die "cmake configure failed (log above)"; }
   local targets=(mtb)
-  [ "$WITH_TESTS" = ON ] && targets+=(mtb_tests mtb_report_tests)
+  [ "$WITH_TESTS" = ON ] && targets+=(mtb_tests)
   [ "$WITH_BENCH" = 1 ] && targets+=(llama-bench)
   say "building ${targets[*]} (first build compiles llama.cpp: several minutes on 2 cores)"
   cmake --build "$BUILD_DIR" --target "${targets[@]}" -j "${MTB_JOBS:-$(getconf _NPROCESSORS_ONLN)}"
