@@ -15,6 +15,7 @@ struct CaseInput {
   std::string model_path;
   std::vector<Token> vocab;  // ordinary text tokens of the model: prompts are drawn from these
   int n_ctx_train = 0;       // the model's trained context (0: unknown)
+  nlohmann::json backend_options = nlohmann::json::object();  // see LoadRequest::backend_options
 };
 
 // Throws nothing for expected failures: they come back as a failed/skipped record.
