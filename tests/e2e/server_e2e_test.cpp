@@ -2,7 +2,10 @@
 // on 127.0.0.1), and against a fake server in this process that fails in every way a server can.
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -125,14 +128,24 @@ class FakeLlamaServer {
   std::vector<std::string> auth_;
 };
 
+// A port free now (bound, noted, released; llama-server binds it a moment later).
+int free_port() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  close(fd);
+  return ntohs(a.sin_port);
+}
+
 // The pinned llama-server, started by the test on a free 127.0.0.1 port.
 class LlamaServer {
  public:
   explicit LlamaServer(const std::string& model) {
-    {
-      httplib::Server probe;  // a free port: bind, note it, release it
-      port_ = probe.bind_to_any_port("127.0.0.1");
-    }
+    port_ = free_port();
     log_ = (fs::path(MTB_TEST_TMP) / ("llama-server-" + std::to_string(port_) + ".log")).string();
     pid_ = fork();
     if (pid_ == 0) {
@@ -143,7 +156,10 @@ class LlamaServer {
       _exit(127);
     }
     httplib::Client c(url());
+    c.set_connection_timeout(1, 0);  // httplib waits 300 s by default
+    c.set_read_timeout(2, 0);
     for (int i = 0; i < 600; ++i) {  // 60 s at most
+      if (waitpid(pid_, nullptr, WNOHANG) == pid_) break;  // it exited: see its log
       if (auto r = c.Get("/health"); r && r->status == 200) return;
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
@@ -165,7 +181,7 @@ class LlamaServer {
 
 TEST(ServerE2E, SpawnedLlamaServerBesideInProcessLlamaCpp) {
   const fs::path root = fresh_dir();
-  const Result r = run_mtb("llm -m tiny -t f32 -b llamacpp,server --spawn-llama-server -p 16 -n 8 -r 2 --cooldown 0 "
+  const Result r = run_mtb("llm -m tiny -t f32 -b llamacpp,server --spawn-llama-server -p 16 -n 8 -r 2 --cooldown 0 --timeout 120 "
                            "--threads 2 --measurements " + root.string());
   ASSERT_EQ(r.exit_code, 0) << r.out;
   const fs::path run = only_run(root);
@@ -203,7 +219,7 @@ TEST(ServerE2E, OpenAiEndpointOfARunningLlamaServerTokensAndText) {
   const std::string model = tiny_model();
   LlamaServer server(model);
   const fs::path a = fresh_dir() / "tokens", b = fresh_dir() / "text";
-  const std::string common = "llm -m tiny -t f32 -b server --server-api openai -p 16 -n 8 -r 2 --cooldown 0 --server-url " +
+  const std::string common = "llm -m tiny -t f32 -b server --server-api openai -p 16 -n 8 -r 2 --cooldown 0 --timeout 120 --server-url " +
                              server.url() + "/v1 ";
   Result r = run_mtb(common + "--server-prompt tokens --measurements " + a.string());
   ASSERT_EQ(r.exit_code, 0) << r.out;
