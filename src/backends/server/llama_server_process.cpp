@@ -135,6 +135,13 @@ void LlamaServerProcess::wait_healthy(double timeout_s) {
                                        "its log ends:\n{}", timeout_s, log_tail()));
 }
 
+uint64_t LlamaServerProcess::peak_rss_bytes() const {
+  std::ifstream in(fmt::format("/proc/{}/status", pid_));
+  for (std::string line; std::getline(in, line);)
+    if (line.starts_with("VmHWM:")) return std::stoull(line.substr(6)) * 1024;  // "VmHWM:   123456 kB"
+  return 0;
+}
+
 std::string LlamaServerProcess::log_tail() const {
   std::ifstream in(log_path_);
   std::stringstream ss;

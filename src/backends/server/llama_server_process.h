@@ -30,6 +30,9 @@ class LlamaServerProcess {
 
   std::string url() const;  // "http://127.0.0.1:<port>"
   const std::vector<std::string>& argv() const { return argv_; }
+  // The server's peak resident set so far (Linux VmHWM); 0 where /proc is not there. The worker's
+  // own peak (Record::peak_rss_bytes) does not include it: the model lives in this process.
+  uint64_t peak_rss_bytes() const;
 
  private:
   void wait_healthy(double timeout_s);

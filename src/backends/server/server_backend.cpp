@@ -112,6 +112,7 @@ class ServerSession final : public LlmSession {
   nlohmann::json take_observations() override {
     close_request();
     nlohmann::json out = {{"server_reported", summarize_reports()}};
+    if (spawned_) out["server_peak_rss_bytes"] = spawned_->peak_rss_bytes();
     reports_.clear();
     return out;
   }
