@@ -367,6 +367,8 @@ Exit status: 0 all cases ran (or were skipped with a reason), 3 some case failed
                          "seconds a spawned llama-server may take to load")
              ->capture_default_str());
   cmd->callback([o, cmd] {
+    if (o->spawn_llama_server && cmd->count("--server-url"))
+      throw std::runtime_error("--spawn-llama-server starts its own server on 127.0.0.1: leave out --server-url");
     std::vector<std::string> argv{"mtb", "llm"};
     for (const auto& r : cmd->get_options())
       for (const auto& v : r->results())

@@ -157,28 +157,29 @@ class ServerSession final : public LlmSession {
                        r.received, r.expected, r.finish_reason.empty() ? "none" : r.finish_reason);
   }
 
-  // Ends the request in flight. One that delivered all its tokens is read to its end (a bounded
-  // number of messages) for the server's timings and counts; one cut short (warm-up) is cancelled.
+  // Ends the request in flight by reading it to its end: the server's report (timings, counts)
+  // comes last, and a request the harness stopped early (a warm-up of 4 steps) finishes here, untimed,
+  // rather than being cut off, so no leftover generation competes with the next timed request. The
+  // read is bounded by the tokens still due plus a few closing messages, and by the read timeout.
   void close_request() {
     pending_.clear();
     if (!request_) return;
     Request& r = *request_;
-    if (r.received >= r.expected) {
-      try {
-        for (int i = 0; i < kMaxTrailingMessages && !r.ended; ++i) {
-          const std::optional<std::string> msg = r.stream->next();
-          if (!msg) break;
-          const Chunk c = parse_chunk(api_, *msg, r.received);
-          absorb(r, c);
-          r.received += c.new_tokens;
-        }
-      } catch (const std::exception& e) {
-        r.report["error_after_last_token"] = e.what();
+    try {
+      const int budget = std::max(0, r.expected - r.received) + kMaxTrailingMessages + kMaxEmptyMessages;
+      for (int i = 0; i < budget && !r.ended; ++i) {
+        const std::optional<std::string> msg = r.stream->next();
+        if (!msg) break;
+        const Chunk c = parse_chunk(api_, *msg, r.received);
+        absorb(r, c);
+        r.received += c.new_tokens;
       }
-      r.report["client_tokens"] = r.received;
-      r.report["finish_reason"] = r.finish_reason;
-      reports_.push_back(r.report);
+    } catch (const std::exception& e) {
+      r.report["error_after_last_token"] = e.what();
     }
+    r.report["client_tokens"] = r.received;
+    r.report["finish_reason"] = r.finish_reason;
+    reports_.push_back(r.report);
     request_.reset();
   }
 
