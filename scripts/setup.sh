@@ -2,10 +2,11 @@
 # Installs what mtb needs, fetches the pinned llama.cpp and builds build/mtb.
 # Idempotent: a second run only checks and rebuilds what changed (ccache + ninja).
 #
-#   scripts/setup.sh              packages, llama.cpp, build mtb + llama-bench
+#   scripts/setup.sh              packages, llama.cpp, build mtb + llama-bench + llama-server
 #   scripts/setup.sh --tests      same, plus the test binaries, chromium and playwright-core
 #                                 (the report's browser test; used by scripts/test.sh)
 #   scripts/setup.sh --no-bench   skip llama-bench (only needed by bench/parity.sh)
+#   scripts/setup.sh --no-server  skip llama-server (only needed by mtb llm --spawn-llama-server)
 #
 # Environment: MTB_BUILD_DIR (default build), MTB_CUDA=ON|OFF (default: ON when nvcc and a GPU are found),
 # CUDA_ARCHS (default native), MTB_TORCH=ON|OFF|AUTO, MTB_JOBS (default: all cores).
@@ -19,10 +20,12 @@ source scripts/pins.env
 BUILD_DIR=${MTB_BUILD_DIR:-build}
 WITH_TESTS=OFF
 WITH_BENCH=1
+WITH_SERVER=1
 for arg in "$@"; do
   case "$arg" in
     --tests) WITH_TESTS=ON ;;
     --no-bench) WITH_BENCH=0 ;;
+    --no-server) WITH_SERVER=0 ;;
     -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
     *) echo "setup.sh: unknown option '$arg' (see --help)" >&2; exit 2 ;;
   esac
@@ -149,6 +152,7 @@ configure_and_build() {
   local targets=(mtb)
   [ "$WITH_TESTS" = ON ] && targets+=(mtb_tests)
   [ "$WITH_BENCH" = 1 ] && targets+=(llama-bench)
+  [ "$WITH_SERVER" = 1 ] && targets+=(llama-server)
   say "building ${targets[*]} (first build compiles llama.cpp: several minutes on 2 cores)"
   cmake --build "$BUILD_DIR" --target "${targets[@]}" -j "${MTB_JOBS:-$(getconf _NPROCESSORS_ONLN)}"
   say "built $BUILD_DIR/mtb"

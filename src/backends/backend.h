@@ -43,6 +43,10 @@ struct LoadRequest {
   int threads = 0;  // 0: backend default
   int batch = 1;    // parallel sequences
   int n_ctx = 0;    // tokens per sequence the cache must hold
+  int n_gen = 0;    // decode steps after the first token: a streaming server must be told the length up front
+  // Run settings a backend needs beyond the axes (the server backend's URL, model name, timeouts);
+  // an object, empty for backends that take none.
+  nlohmann::json backend_options = nlohmann::json::object();
 };
 
 // What a loaded model is, as the backend sees it: goes into the record.
@@ -67,6 +71,11 @@ class LlmSession {
   virtual std::vector<float> logits_last(int row) = 0;
   virtual ModelFacts facts() const = 0;
   virtual uint64_t device_peak_bytes() const { return 0; }
+  // What the backend measured itself since the last call (a server's own timings and token counts
+  // per request), as a JSON object merged into Record::extra; empty by default. The harness calls it
+  // after the warm-up (discarded) and after the timed repetitions (kept), so the figures sit beside
+  // the client-side samples of the same requests.
+  virtual nlohmann::json take_observations() { return nlohmann::json::object(); }
 };
 
 class LlmBackend {

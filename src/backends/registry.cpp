@@ -1,6 +1,7 @@
 // The registration lines: one per compiled-in backend.
 #include "backends/backend.h"
 #include "backends/llamacpp/llamacpp_backend.h"
+#include "backends/server/server_backend.h"
 
 namespace mtb {
 
@@ -8,6 +9,7 @@ const std::vector<std::unique_ptr<LlmBackend>>& llm_backends() {
   static const auto list = [] {
     std::vector<std::unique_ptr<LlmBackend>> v;
     v.push_back(make_llamacpp_backend());
+    v.push_back(make_server_backend());
     return v;
   }();
   return list;

@@ -5,6 +5,7 @@
 #include <fmt/ranges.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <map>
@@ -51,7 +52,39 @@ struct LlmOptions {
   std::string report = "site";
   bool no_report = false;
   bool verbose = false;
+  // -b server's run settings (not axes): one server for the whole run, carried to every worker.
+  std::string server_url = "http://localhost:1234/v1";  // LM Studio's default
+  std::string server_api = "auto";
+  std::string server_model;
+  std::string server_prompt = "auto";
+  std::string api_key;
+  bool spawn_llama_server = false;
+  std::string llama_server;
+  double server_timeout_s = 60;
+  double server_connect_timeout_s = 5;
+  double server_startup_timeout_s = 120;
 };
+
+// What -b server needs in each worker; the API key travels only on the worker's stdin (the recorded
+// copy in settings.json says whether one was set).
+nlohmann::json server_options(const LlmOptions& o) {
+  return {{"url", o.spawn_llama_server ? "" : o.server_url},
+          {"api", o.server_api},
+          {"model", o.server_model},
+          {"api_key", o.api_key},
+          {"prompt", o.server_prompt},
+          {"spawn_llama_server", o.spawn_llama_server},
+          {"llama_server", o.llama_server},
+          {"connect_timeout_s", o.server_connect_timeout_s},
+          {"read_timeout_s", o.server_timeout_s},
+          {"startup_timeout_s", o.server_startup_timeout_s}};
+}
+
+nlohmann::json recorded_server_options(nlohmann::json j) {
+  j["api_key_set"] = !j.value("api_key", std::string()).empty();
+  j.erase("api_key");
+  return j;
+}
 
 std::string gguf_precision_name(const std::string& file_type) {
   static const std::map<std::string, std::string> names = {{"F32", "f32"},   {"F16", "f16"},   {"BF16", "bf16"},
@@ -155,9 +188,16 @@ int run_llm(const LlmOptions& o, const std::vector<std::string>& argv) {
   install_interrupt_handler();
   std::optional<RunStore> store;
   LlmAxes axes;
+  nlohmann::json backend_options = {{"server", server_options(o)}};
   if (!o.resume.empty()) {
     store = RunStore::open(o.resume);
     axes = axes_from_json(store->settings().at("plan").at("axes"));
+    // The run's own server settings; the API key is never stored, so it comes from this command line.
+    if (store->settings().contains("server")) {
+      backend_options["server"] = store->settings()["server"];
+      backend_options["server"].erase("api_key_set");
+      backend_options["server"]["api_key"] = o.api_key;
+    }
   } else {
     axes = axes_from(o);
   }
@@ -190,6 +230,8 @@ int run_llm(const LlmOptions& o, const std::vector<std::string>& argv) {
         {"command", argv},
         {"plan", {{"axes", axes_json(axes)}, {"cases", plan_cases}}},
         {"finished", false}};
+    if (std::count(axes.backends.begin(), axes.backends.end(), "server"))
+      settings["server"] = recorded_server_options(backend_options["server"]);
     store = RunStore::create(o.measurements, "llm_benchmarks", m.hardware, settings);
   }
   fmt::print(stderr, "Plan:\n{}\nRun folder: {}\n", describe_plan(axes, cases.size()), store->dir().string());
@@ -227,7 +269,8 @@ int run_llm(const LlmOptions& o, const std::vector<std::string>& argv) {
                                         path.string(), stored.empty() ? "another type" : stored,
                                         stored.empty() ? "file" : stored));
       }
-      const nlohmann::json req = {{"case", c}, {"model_path", path.string()}};
+      nlohmann::json req = {{"case", c}, {"model_path", path.string()}};
+      if (backend_options.contains(c.backend)) req["backend_options"] = backend_options[c.backend];
       const WorkerResult w = run_worker({exe, "__worker"}, req.dump(), c.timeout_s, o.verbose, [&](const std::string& p) {
         if (show_progress) fmt::print(stderr, "\r\033[K[{}/{}] {} ... {}", index, cases.size(), c.label(), p);
       });
@@ -282,6 +325,8 @@ Examples:
   mtb llm -m ~/models/my.gguf -t file -p 64,256,1024
   mtb llm -d cuda -t bf16,q4_0 -p 512 -n 128 --depth 0,4096
   mtb llm --resume measurements/llm_benchmarks/<hardware>/<time>
+  mtb llm -m tiny -t f32 -b llamacpp,server --spawn-llama-server      in-process vs behind HTTP
+  mtb llm -m qwen-2.5-0.5b-it -t q4_0 -b server --server-model qwen2.5-0.5b-instruct   LM Studio
 
 Exit status: 0 all cases ran (or were skipped with a reason), 3 some case failed,
 130 interrupted (resume with --resume), 1/2 bad input.)");
@@ -313,10 +358,40 @@ Exit status: 0 all cases ran (or were skipped with a reason), 3 some case failed
       ->capture_default_str();
   cmd->add_flag("--no-report", o->no_report, "do not write the report at the end");
   cmd->add_flag("-v,--verbose", o->verbose, "show the workers' and frameworks' logs");
+  auto server = [&](CLI::Option* opt) { opt->group("Server backend (-b server)"); };
+  server(cmd->add_option("--server-url", o->server_url,
+                         "base URL of the server: LM Studio http://localhost:1234/v1, Ollama http://localhost:11434, "
+                         "llama-server http://localhost:8080")
+             ->capture_default_str());
+  server(cmd->add_option("--server-api", o->server_api,
+                         "auto, llama (/completion, token ids), openai (/v1/completions), ollama (/api/generate); "
+                         "auto: llama when spawned, ollama on port 11434, else openai")
+             ->capture_default_str());
+  server(cmd->add_option("--server-model", o->server_model, "the server's name for the model (LM Studio, Ollama)"));
+  server(cmd->add_option("--server-prompt", o->server_prompt,
+                         "send the prompt as tokens or text (decoded with the -m model's vocabulary); auto: tokens "
+                         "for the llama API, text otherwise")
+             ->capture_default_str());
+  server(cmd->add_option("--api-key", o->api_key, "sent as a Bearer token; never written to the run folder"));
+  server(cmd->add_flag("--spawn-llama-server", o->spawn_llama_server,
+                       "start the pinned llama-server per case on a free 127.0.0.1 port with the case's GGUF"));
+  server(cmd->add_option("--llama-server", o->llama_server, "llama-server binary for --spawn-llama-server "
+                                                            "(default: build/bin/llama-server)"));
+  server(cmd->add_option("--server-timeout", o->server_timeout_s,
+                         "seconds of silence a request may have (first token included) before the case fails")
+             ->capture_default_str());
+  server(cmd->add_option("--server-connect-timeout", o->server_connect_timeout_s, "seconds to connect")
+             ->capture_default_str());
+  server(cmd->add_option("--server-startup-timeout", o->server_startup_timeout_s,
+                         "seconds a spawned llama-server may take to load")
+             ->capture_default_str());
   cmd->callback([o, cmd] {
+    if (o->spawn_llama_server && cmd->count("--server-url"))
+      throw std::runtime_error("--spawn-llama-server starts its own server on 127.0.0.1: leave out --server-url");
     std::vector<std::string> argv{"mtb", "llm"};
     for (const auto& r : cmd->get_options())
-      for (const auto& v : r->results()) argv.push_back(r->get_name() + "=" + v);
+      for (const auto& v : r->results())
+        argv.push_back(r->get_name() + "=" + (r->check_lname("api-key") ? std::string("(not recorded)") : v));
     exit_code() = run_llm(*o, argv);
   });
 }

@@ -34,6 +34,7 @@ int run_worker_request() {
   CaseInput in;
   in.spec = req.at("case").get<CaseSpec>();
   in.model_path = req.at("model_path").get<std::string>();
+  in.backend_options = req.value("backend_options", nlohmann::json::object());
 
   Record r;
   r.spec = in.spec;

@@ -101,6 +101,8 @@ Record run_case(LlmBackend& backend, const CaseInput& in, const std::function<vo
   req.threads = c.threads;
   req.batch = c.batch;
   req.n_ctx = c.n_depth + c.n_prompt + c.n_gen + 1;
+  req.n_gen = c.n_gen;
+  req.backend_options = in.backend_options;
 
   auto finish = [&](Status st, std::string why) {
     r.status = st;
@@ -144,6 +146,7 @@ Record run_case(LlmBackend& backend, const CaseInput& in, const std::function<vo
       // A short generation suffices to warm the decode path; the full prompt warms prefill.
       one_rep(*session, c, depth, prompt, first, std::min(c.n_gen, 4), gpu);
     }
+    session->take_observations();  // the warm-up's own figures are not the timed reps'
     for (int i = 0; i < c.reps; ++i) {
       say(fmt::format("rep {}/{}", i + 1, c.reps));
       Timed t = one_rep(*session, c, depth, prompt, first, c.n_gen, gpu);
@@ -154,6 +157,7 @@ Record run_case(LlmBackend& backend, const CaseInput& in, const std::function<vo
     }
     r.peak_device_bytes = session->device_peak_bytes();
     if (auto snap = gpu ? Nvml::get().snapshot() : std::nullopt) r.device_context["end"] = to_json(*snap);
+    r.extra.update(session->take_observations());
   } catch (const Unsupported& e) {
     return finish(Status::skipped, e.what());
   } catch (const std::exception& e) {

@@ -21,6 +21,7 @@ struct CaseInput {
   TokenRows text_prompt;     // when the prompt is real text: the rows to use instead of seeded ids
   ModelShape shape;          // for the roofline
   std::optional<Calibration> calibration;  // this device's measured ceilings, when calibrated
+  nlohmann::json backend_options = nlohmann::json::object();  // see LoadRequest::backend_options
 };
 
 // Throws nothing for expected failures: they come back as a failed/skipped record.
