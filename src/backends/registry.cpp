@@ -1,6 +1,9 @@
 // The registration lines: one per compiled-in backend.
 #include "backends/backend.h"
 #include "backends/llamacpp/llamacpp_backend.h"
+#ifdef MTB_HAVE_TORCH
+#include "backends/torch/torch_backend.h"
+#endif
 
 namespace mtb {
 
@@ -8,6 +11,9 @@ const std::vector<std::unique_ptr<LlmBackend>>& llm_backends() {
   static const auto list = [] {
     std::vector<std::unique_ptr<LlmBackend>> v;
     v.push_back(make_llamacpp_backend());
+#ifdef MTB_HAVE_TORCH
+    v.push_back(make_torch_backend());
+#endif
     return v;
   }();
   return list;

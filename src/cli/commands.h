@@ -10,6 +10,7 @@ int& exit_code();
 void add_llm(CLI::App& app);
 void add_models(CLI::App& app);
 void add_info(CLI::App& app);
+void add_check(CLI::App& app);  // `mtb check`: two backends, same tokens, logits compared
 void add_worker(CLI::App& app);  // hidden: `mtb __worker` runs one case for `mtb llm`
 
 }  // namespace mtb::cli
