@@ -37,8 +37,10 @@ struct CheckOptions {
 // own rounding (each framework rounds intermediate results differently), so their bounds are wider.
 std::pair<double, double> default_bounds(const std::string& precision) {  // {rtol, top1}
   if (precision == "f32") return {1e-3, 0.99};
-  if (precision == "f16") return {1e-2, 0.95};
-  if (precision == "bf16") return {5e-2, 0.90};
+  if (precision == "f16") return {5e-2, 0.95};
+  // torch keeps the residual stream in bf16 (as Hugging Face models run), llama.cpp in f32: on
+  // the tiny models the logits differ by up to ~9% of their largest magnitude, top-1 still ~97%.
+  if (precision == "bf16") return {0.15, 0.90};
   if (precision == "q8_0") return {5e-2, 0.90};
   return {0.15, 0.80};  // 4-bit
 }
@@ -176,8 +178,8 @@ void add_check(CLI::App& app) {
 and compares the logits at every prompt position and at each decode step (both backends are fed the
 reference's greedy tokens). Relative error of a position = max |a - b| / max |a| over the vocabulary.
 
-Default bounds (top-1 agreement, max relative error): f32 99%, 1e-3; f16 95%, 1e-2; bf16 and q8_0
-90%, 5e-2; 4-bit 80%, 0.15. --top1 and --rtol override them.
+Default bounds (top-1 agreement, max relative error): f32 99%, 1e-3; f16 95%, 5e-2; bf16 90%, 0.15;
+q8_0 90%, 5e-2; 4-bit 80%, 0.15. --top1 and --rtol override them.
 
 Exit status: 0 within bounds, 4 outside them, 1/2 could not run.)");
   cmd->add_option("-m,--model", o->model, "a zoo name or a GGUF path")->capture_default_str();
