@@ -46,7 +46,8 @@ install_packages() {
                   nlohmann-json3-dev libcli11-dev libfmt-dev libgtest-dev libcpp-httplib-dev)
       # libtorch is large: only when the torch backend is asked for, and not where pip torch is
       # installed (the GPU machines: its CUDA build is preferred, see configure_and_build).
-      if [ "$WITH_TORCH" = 1 ] && [ -z "$(pip_torch_prefix)" ]; then pkgs+=(libtorch-dev); fi
+      # libopenblas0-pthread: Debian links libtorch against the netlib reference BLAS by default (~40x slower GEMM).
+      if [ "$WITH_TORCH" = 1 ] && [ -z "$(pip_torch_prefix)" ]; then pkgs+=(libtorch-dev libopenblas0-pthread); fi
       local missing=()
       for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
       # node/npm may come from elsewhere (nvm, the image): accept any working npm.
