@@ -7,6 +7,8 @@
 #                                 (the report's browser test; used by scripts/test.sh)
 #   scripts/setup.sh --no-bench   skip llama-bench (only needed by bench/parity.sh)
 #   scripts/setup.sh --no-server  skip llama-server (only needed by mtb llm --spawn-llama-server)
+#   scripts/setup.sh --torch      also install libtorch (Debian's libtorch-dev, ~1 GB) and build the
+#                                 torch backend (scripts/test.sh, hence CI, always passes it)
 #
 # Environment: MTB_BUILD_DIR (default build), MTB_CUDA=ON|OFF (default: ON when nvcc and a GPU are found),
 # CUDA_ARCHS (default native), MTB_TORCH=ON|OFF|AUTO, MTB_JOBS (default: all cores).
@@ -21,12 +23,14 @@ BUILD_DIR=${MTB_BUILD_DIR:-build}
 WITH_TESTS=OFF
 WITH_BENCH=1
 WITH_SERVER=1
+WITH_TORCH=0
 for arg in "$@"; do
   case "$arg" in
     --tests) WITH_TESTS=ON ;;
     --no-bench) WITH_BENCH=0 ;;
     --no-server) WITH_SERVER=0 ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    --torch) WITH_TORCH=1 ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     *) echo "setup.sh: unknown option '$arg' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -36,11 +40,18 @@ die() { printf '[setup] error: %s\n' "$*" >&2; exit 1; }
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
+# CMake prefix of a pip-installed torch, or nothing.
+pip_torch_prefix() { python3 -c 'import torch; print(torch.utils.cmake_prefix_path)' 2>/dev/null || true; }
+
 install_packages() {
   case "$(uname -s)" in
     Linux)
       local pkgs=(build-essential cmake ninja-build ccache git nodejs npm openssl pkg-config
                   nlohmann-json3-dev libcli11-dev libfmt-dev libgtest-dev libcpp-httplib-dev)
+      # libtorch is large: only when the torch backend is asked for, and not where pip torch is
+      # installed (the GPU machines: its CUDA build is preferred, see configure_and_build).
+      # libopenblas0-pthread: Debian links libtorch against the netlib reference BLAS by default (~40x slower GEMM).
+      if [ "$WITH_TORCH" = 1 ] && [ -z "$(pip_torch_prefix)" ]; then pkgs+=(libtorch-dev libopenblas0-pthread); fi
       local missing=()
       for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
       # node/npm may come from elsewhere (nvm, the image): accept any working npm.
@@ -56,6 +67,7 @@ install_packages() {
     Darwin)
       command -v brew >/dev/null || die "Homebrew is required on macOS (https://brew.sh)"
       local pkgs=(cmake ninja ccache node nlohmann-json cli11 fmt googletest cpp-httplib openssl)
+      if [ "$WITH_TORCH" = 1 ]; then pkgs+=(pytorch); fi
       local missing=()
       for p in "${pkgs[@]}"; do brew list --versions "$p" >/dev/null 2>&1 || missing+=("$p"); done
       [ ${#missing[@]} -eq 0 ] || { say "brew install ${missing[*]}"; brew install "${missing[@]}"; } ;;
@@ -136,7 +148,9 @@ configure_and_build() {
     fi
   fi
   local args=(-G Ninja -DCMAKE_BUILD_TYPE=Release -DMTB_BUILD_TESTS=$WITH_TESTS -DMTB_CUDA=$cuda
-              -DMTB_TORCH=${MTB_TORCH:-AUTO})
+              -DMTB_TORCH=${MTB_TORCH:-$([ "$WITH_TORCH" = 1 ] && echo ON || echo AUTO)})
+  local torch_prefix; torch_prefix=$(pip_torch_prefix)
+  [ -n "$torch_prefix" ] && args+=(-DCMAKE_PREFIX_PATH="$torch_prefix")
   if command -v ccache >/dev/null 2>&1; then
     args+=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
     [ "$cuda" = ON ] && args+=(-DCMAKE_CUDA_COMPILER_LAUNCHER=ccache)

@@ -47,6 +47,10 @@ struct LoadRequest {
   // Run settings a backend needs beyond the axes (the server backend's URL, model name, timeouts);
   // an object, empty for backends that take none.
   nlohmann::json backend_options = nlohmann::json::object();
+  bool all_logits = false;  // keep every prompt position's logits (`mtb check`), not only the last
+  // KV cache at the run's precision where the framework's default is lower (llama.cpp: f16), so
+  // `mtb check` compares the same function rather than the cache's rounding.
+  bool kv_at_precision = false;
 };
 
 // What a loaded model is, as the backend sees it: goes into the record.
@@ -69,6 +73,12 @@ class LlmSession {
   virtual std::vector<Token> step(std::span<const Token> last) = 0;
   // Logits after the last prefill/step for sequence `row` (for `mtb check`).
   virtual std::vector<float> logits_last(int row) = 0;
+  // Logits of every position of the last prefill for sequence `row`, [length x n_vocab] row-major,
+  // when loaded with LoadRequest::all_logits (for `mtb check`).
+  virtual std::vector<float> prefill_logits(int row) {
+    (void)row;
+    throw Unsupported("this backend does not return every prompt position's logits");
+  }
   virtual ModelFacts facts() const = 0;
   virtual uint64_t device_peak_bytes() const { return 0; }
   // What the backend measured itself since the last call (a server's own timings and token counts

@@ -2,6 +2,9 @@
 #include "backends/backend.h"
 #include "backends/llamacpp/llamacpp_backend.h"
 #include "backends/server/server_backend.h"
+#ifdef MTB_HAVE_TORCH
+#include "backends/torch/torch_backend.h"
+#endif
 
 namespace mtb {
 
@@ -10,6 +13,9 @@ const std::vector<std::unique_ptr<LlmBackend>>& llm_backends() {
     std::vector<std::unique_ptr<LlmBackend>> v;
     v.push_back(make_llamacpp_backend());
     v.push_back(make_server_backend());
+#ifdef MTB_HAVE_TORCH
+    v.push_back(make_torch_backend());
+#endif
     return v;
   }();
   return list;

@@ -13,7 +13,6 @@ int& exit_code();
 void add_llm(CLI::App& app);
 void add_models(CLI::App& app);
 void add_info(CLI::App& app);
-void add_worker(CLI::App& app);
 void add_report(CLI::App& app);
 void add_compare(CLI::App& app);
 
@@ -23,6 +22,8 @@ std::filesystem::path write_report(const std::vector<std::string>& roots, const 
                                    const std::string& plotly_js, bool quiet);
 // The end of `mtb llm`: the report of the run's whole measurement root into `out`, then the index's
 // path. A report that cannot be written is a warning: the measurements are already safe.
-void report_after_run(const std::filesystem::path& run_dir, const std::string& out);  // hidden: `mtb __worker` runs one case for `mtb llm`
+void report_after_run(const std::filesystem::path& run_dir, const std::string& out);
+void add_check(CLI::App& app);  // `mtb check`: two backends, same tokens, logits compared
+void add_worker(CLI::App& app);  // hidden: `mtb __worker` runs one case for `mtb llm`
 
 }  // namespace mtb::cli

@@ -64,25 +64,6 @@ std::vector<TensorPlan> tensor_plan(const ModelSpec& s) {
   return t;
 }
 
-// Llama 3's RoPE frequency factors, as convert_hf_to_gguf computes them from rope_scaling.
-std::vector<float> llama3_rope_factors(const ModelSpec& s) {
-  const auto& r = s.rope_scaling;
-  const double low_wavelen = r.original_context / r.low_freq_factor;
-  const double high_wavelen = r.original_context / r.high_freq_factor;
-  std::vector<float> f;
-  for (int i = 0; i < s.head_dim; i += 2) {
-    const double freq = 1.0 / std::pow(s.rope_theta, double(i) / s.head_dim);
-    const double wavelen = 2 * M_PI / freq;
-    if (wavelen < high_wavelen) f.push_back(1.0f);
-    else if (wavelen > low_wavelen) f.push_back(float(r.factor));
-    else {
-      const double smooth = (r.original_context / wavelen - r.low_freq_factor) / (r.high_freq_factor - r.low_freq_factor);
-      f.push_back(float(1.0 / ((1 - smooth) / r.factor + smooth)));
-    }
-  }
-  return f;
-}
-
 uint64_t fnv1a(const std::string& s) {
   uint64_t h = 1469598103934665603ull;
   for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
@@ -102,7 +83,7 @@ void fill_values(const TensorPlan& tp, const ModelSpec& s, uint64_t seed, std::v
     return;
   }
   if (tp.fill == Fill::rope_factors) {
-    dst = llama3_rope_factors(s);
+    dst = llama3_rope_factors(s.rope_scaling, s.rope_theta, s.head_dim);
     return;
   }
   const uint64_t tensor_seed = mix_seed(seed, fnv1a(tp.name));

@@ -182,6 +182,23 @@ uint64_t ModelSpec::bytes_at(const std::string& precision) const {
   return static_cast<uint64_t>(std::llround(double(n_params()) * nominal_bits_per_weight(precision) / 8));
 }
 
+std::vector<float> llama3_rope_factors(const RopeScaling& r, double theta, int head_dim) {
+  const double low_wavelen = r.original_context / r.low_freq_factor;
+  const double high_wavelen = r.original_context / r.high_freq_factor;
+  std::vector<float> f;
+  for (int i = 0; i < head_dim; i += 2) {
+    const double freq = 1.0 / std::pow(theta, double(i) / head_dim);
+    const double wavelen = 2 * M_PI / freq;
+    if (wavelen < high_wavelen) f.push_back(1.0f);
+    else if (wavelen > low_wavelen) f.push_back(float(r.factor));
+    else {
+      const double smooth = (r.original_context / wavelen - r.low_freq_factor) / (r.high_freq_factor - r.low_freq_factor);
+      f.push_back(float(1.0 / ((1 - smooth) / r.factor + smooth)));
+    }
+  }
+  return f;
+}
+
 const std::vector<ModelSpec>& zoo() {
   static const std::vector<ModelSpec> z = build_zoo();
   return z;

@@ -49,4 +49,8 @@ const std::vector<std::string>& synth_precisions();
 bool is_synth_precision(const std::string& p);
 double nominal_bits_per_weight(const std::string& precision);
 
+// Llama 3's RoPE frequency factors (rope_freqs.weight), as convert_hf_to_gguf computes them from
+// rope_scaling: one divisor per frequency, head_dim / 2 of them.
+std::vector<float> llama3_rope_factors(const RopeScaling& r, double theta, int head_dim);
+
 }  // namespace mtb

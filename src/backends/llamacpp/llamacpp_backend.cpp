@@ -72,7 +72,7 @@ Token argmax(const float* logits, int n) { return static_cast<Token>(std::max_el
 
 class LlamaSession final : public LlmSession {
  public:
-  LlamaSession(const LoadRequest& req) : batch_(req.batch) {
+  LlamaSession(const LoadRequest& req) : batch_(req.batch), all_logits_(req.all_logits) {
     llama_model_params mp = llama_model_default_params();
     std::vector<ggml_backend_dev_t> devs;
     if (req.device != "cpu") {
@@ -102,9 +102,11 @@ class LlamaSession final : public LlmSession {
     cp.n_ubatch = kUbatch;
     cp.n_threads = threads_;
     cp.n_threads_batch = threads_;
-    cp.type_k = GGML_TYPE_F16;
-    cp.type_v = GGML_TYPE_F16;
-    cp.flash_attn_type = LLAMA_FLASH_ATTN_TYPE_AUTO;
+    kv_type_ = req.kv_at_precision && req.precision == "f32" ? GGML_TYPE_F32 : GGML_TYPE_F16;
+    cp.type_k = kv_type_;
+    cp.type_v = kv_type_;
+    // Flash attention on the CPU rounds Q and K to f16; an exact comparison turns it off.
+    cp.flash_attn_type = kv_type_ == GGML_TYPE_F32 ? LLAMA_FLASH_ATTN_TYPE_DISABLED : LLAMA_FLASH_ATTN_TYPE_AUTO;
     cp.no_perf = true;
     if (req.device == "cpu") {
       cp.offload_kqv = false;
@@ -132,10 +134,18 @@ class LlamaSession final : public LlmSession {
     if (static_cast<int>(rows.size()) != batch_) throw std::invalid_argument("prefill: one row per sequence expected");
     // All rows' tokens go through llama_decode in chunks of n_batch (as llama-bench feeds a prompt);
     // only each row's last token asks for logits, read right after the chunk that holds it.
+    // With all_logits (mtb check) every token asks for logits, copied out after each chunk.
     std::vector<std::pair<int, int>> pending;  // (index in chunk, sequence)
+    std::vector<std::pair<int, int>> every;    // (index in chunk, sequence), all_logits only
+    if (all_logits_) prefill_logits_.assign(batch_, {});
     llama_batch_.n_tokens = 0;
     auto flush = [&] {
       decode();
+      for (auto [i, seq] : every) {
+        const float* l = llama_get_logits_ith(ctx_, i);
+        prefill_logits_[seq].insert(prefill_logits_[seq].end(), l, l + n_vocab_);
+      }
+      every.clear();
       for (auto [i, seq] : pending) argmax_of(i, seq);
       pending.clear();
       llama_batch_.n_tokens = 0;
@@ -143,7 +153,8 @@ class LlamaSession final : public LlmSession {
     for (int b = 0; b < batch_; ++b) {
       for (size_t i = 0; i < rows[b].size(); ++i) {
         const bool last = i + 1 == rows[b].size();
-        add(rows[b][i], b, last);
+        add(rows[b][i], b, last || all_logits_);
+        if (all_logits_) every.push_back({llama_batch_.n_tokens - 1, b});
         if (last) pending.push_back({llama_batch_.n_tokens - 1, b});
         if (llama_batch_.n_tokens == kBatch) flush();
       }
@@ -163,6 +174,11 @@ class LlamaSession final : public LlmSession {
   std::vector<float> logits_last(int row) override {
     const float* l = llama_get_logits_ith(ctx_, last_logits_.at(row));
     return std::vector<float>(l, l + n_vocab_);
+  }
+
+  std::vector<float> prefill_logits(int row) override {
+    if (!all_logits_) throw Unsupported("llamacpp: load with all_logits to read every prompt position's logits");
+    return prefill_logits_.at(row);
   }
 
   ModelFacts facts() const override { return facts_; }
@@ -212,8 +228,8 @@ class LlamaSession final : public LlmSession {
     f.extra = {{"n_threads", threads_},
                {"n_batch", cp.n_batch},
                {"n_ubatch", cp.n_ubatch},
-               {"type_k", "f16"},
-               {"type_v", "f16"},
+               {"type_k", ggml_type_name(kv_type_)},
+               {"type_v", ggml_type_name(kv_type_)},
                {"flash_attn", llama_flash_attn_type_name(cp.flash_attn_type)},
                {"n_gpu_layers", req.device == "cpu" ? 0 : -1},
                {"system_info", llama_print_system_info()}};
@@ -221,6 +237,9 @@ class LlamaSession final : public LlmSession {
   }
 
   int batch_;
+  bool all_logits_;
+  ggml_type kv_type_ = GGML_TYPE_F16;
+  std::vector<std::vector<float>> prefill_logits_;
   int threads_ = 0;
   llama_model* model_ = nullptr;
   llama_context* ctx_ = nullptr;

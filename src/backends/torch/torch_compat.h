@@ -1,0 +1,84 @@
+// Every difference between the libtorch versions mtb builds against (Debian's 1.13 CPU, pip 2.x with
+// CUDA) lives here, so the model code reads the same for both.
+#pragma once
+#include <ATen/ATen.h>
+#include <torch/version.h>
+
+#include <c10/util/Optional.h>
+
+#define MTB_TORCH_AT_LEAST(major, minor) \
+  (TORCH_VERSION_MAJOR > (major) || (TORCH_VERSION_MAJOR == (major) && TORCH_VERSION_MINOR >= (minor)))
+
+// Fused attention (flash / memory-efficient / math chosen by PyTorch) arrived in 2.0; GQA without
+// copying K/V into every query head's group in 2.5.
+#define MTB_TORCH_HAS_SDPA MTB_TORCH_AT_LEAST(2, 0)
+#define MTB_TORCH_HAS_SDPA_GQA MTB_TORCH_AT_LEAST(2, 5)
+// One-op RMSNorm (at::rms_norm) from 2.4.
+#define MTB_TORCH_HAS_RMS_NORM MTB_TORCH_AT_LEAST(2, 4)
+// Weight-only int8 matmul with per-channel scales (CPU from 2.3; other devices later, probed at load).
+#define MTB_TORCH_HAS_INT8_MM MTB_TORCH_AT_LEAST(2, 3)
+// CUDA graphs through the C++ API: only when the linked libtorch has CUDA (CMake sets MTB_TORCH_CUDA).
+#if defined(MTB_TORCH_CUDA) && MTB_TORCH_AT_LEAST(2, 0)
+#define MTB_TORCH_HAS_CUDA_GRAPH 1
+#else
+#define MTB_TORCH_HAS_CUDA_GRAPH 0
+#endif
+
+namespace mtb::torch_compat {
+
+// aten's optional: c10::optional in 1.13, an alias of std::optional in 2.x.
+template <class T>
+using Opt = c10::optional<T>;
+inline constexpr auto none = c10::nullopt;
+
+inline const char* attention_path() { return MTB_TORCH_HAS_SDPA ? "at::scaled_dot_product_attention" : "matmul-softmax-matmul"; }
+
+// q [B, H, T, D]; k, v [B, KV, S, D] with H a multiple of KV; mask [T, S] bool (true: attend) or
+// none; causal: key j attends to query i iff j <= i (only with T == S and no mask).
+inline at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                            const Opt<at::Tensor>& mask, double scale, bool causal) {
+  const int64_t group = q.size(1) / k.size(1);
+#if MTB_TORCH_HAS_SDPA
+#if MTB_TORCH_HAS_SDPA_GQA
+  return at::scaled_dot_product_attention(q, k, v, mask, 0.0, causal, scale, /*enable_gqa=*/group > 1);
+#else
+  auto kk = group > 1 ? k.repeat_interleave(group, 1) : k;
+  auto vv = group > 1 ? v.repeat_interleave(group, 1) : v;
+  return at::scaled_dot_product_attention(q, kk, vv, mask, 0.0, causal, scale);
+#endif
+#else
+  // The plain path: queries grouped by their KV head so K/V broadcast instead of being copied.
+  const int64_t B = q.size(0), KV = k.size(1), T = q.size(2), D = q.size(3), S = k.size(2);
+  auto qg = q.reshape({B, KV, group, T, D});
+  auto scores = at::matmul(qg, k.unsqueeze(2).transpose(-1, -2)).mul_(scale).to(at::kFloat);  // [B, KV, g, T, S]
+  if (mask) scores.masked_fill_(mask->logical_not(), -INFINITY);
+  else if (causal) scores.masked_fill_(at::ones({T, S}, q.options().dtype(at::kBool)).triu(1), -INFINITY);
+  auto out = at::matmul(scores.softmax(-1).to(q.scalar_type()), v.unsqueeze(2));  // [B, KV, g, T, D]
+  return out.reshape({B, KV * group, T, D});
+#endif
+}
+
+// RMSNorm over the last dimension, accumulated in float32 as Hugging Face's models do.
+inline at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& w, double eps) {
+#if MTB_TORCH_HAS_RMS_NORM
+  return at::rms_norm(x, {x.size(-1)}, w, eps);  // accumulates in float32 for half types too
+#else
+  auto xf = x.to(at::kFloat);
+  auto y = xf * at::rsqrt(xf.pow(2).mean(-1, true).add_(eps));
+  return y.to(x.scalar_type()) * w;
+#endif
+}
+
+inline bool has_int8_weight_kernel() { return MTB_TORCH_HAS_INT8_MM; }
+
+// x [M, K] times int8 weight [N, K] with per-row scales [N]: PyTorch's weight-only int8 kernel.
+inline at::Tensor int8_weight_mm(const at::Tensor& x, const at::Tensor& w, const at::Tensor& scales) {
+#if MTB_TORCH_HAS_INT8_MM
+  return at::_weight_int8pack_mm(x, w, scales);
+#else
+  (void)x, (void)w, (void)scales;
+  TORCH_CHECK(false, "libtorch " TORCH_VERSION " has no _weight_int8pack_mm");
+#endif
+}
+
+}  // namespace mtb::torch_compat

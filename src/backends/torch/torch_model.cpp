@@ -1,0 +1,177 @@
+#include "backends/torch/torch_model.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "backends/torch/torch_compat.h"
+
+namespace mtb::torch_backend {
+namespace {
+
+at::ScalarType host_type(HostDType t) {
+  return t == HostDType::f32 ? at::kFloat : t == HostDType::f16 ? at::kHalf : at::kBFloat16;
+}
+
+// RoPE tables for one (base, position scale) pair, as ggml_rope_ext computes the angle:
+// pos * scale * base^(-2i/D) / factor[i]. Kept in float32 and cast once to the run's dtype.
+std::pair<at::Tensor, at::Tensor> rope_tables(int n_ctx, int head_dim, double base, double scale,
+                                              const torch_compat::Opt<at::Tensor>& factors, const ModelOptions& o) {
+  auto f64 = at::TensorOptions().dtype(at::kDouble);
+  auto inv = at::pow(base, at::arange(0, head_dim, 2, f64) / double(head_dim)).reciprocal();
+  if (factors) inv = inv / factors->to(at::kDouble).cpu();
+  auto ang = at::outer(at::arange(n_ctx, f64) * scale, inv);  // [n_ctx, D/2]
+  return {ang.cos().to(o.dtype).to(o.device), ang.sin().to(o.dtype).to(o.device)};
+}
+
+}  // namespace
+
+at::Tensor Linear::operator()(const at::Tensor& x) const {
+  if (scales.defined()) {
+    auto y = torch_compat::int8_weight_mm(x.reshape({-1, x.size(-1)}), w, scales);
+    auto sizes = x.sizes().vec();
+    sizes.back() = w.size(0);
+    y = y.reshape(sizes);
+    return b.defined() ? y + b : y;
+  }
+  return at::linear(x, w, b.defined() ? torch_compat::Opt<at::Tensor>(b) : torch_compat::none);
+}
+
+at::Tensor Decoder::load(const TensorSource& src, const std::string& name, at::ScalarType dtype) {
+  HostTensor h = src.read(name);
+  auto data = h.data;  // the blob lives until torch has copied it
+  at::Tensor t = at::from_blob(data->data(), h.shape, [data](void*) {}, at::TensorOptions().dtype(host_type(h.dtype)));
+  n_params_ += uint64_t(t.numel());
+  return t.to(opt_.device, dtype, /*non_blocking=*/false, /*copy=*/true);
+}
+
+Linear Decoder::linear(const TensorSource& src, std::vector<std::string> names, bool bias) {
+  std::vector<at::Tensor> ws, bs;
+  for (const auto& n : names) {
+    ws.push_back(load(src, n + ".weight", opt_.int8_weights ? at::kFloat : opt_.dtype));
+    if (bias) bs.push_back(load(src, n + ".bias", opt_.dtype));
+  }
+  Linear l;
+  l.w = ws.size() == 1 ? ws[0] : at::cat(ws, 0);
+  if (bias) l.b = bs.size() == 1 ? bs[0] : at::cat(bs, 0);
+  if (opt_.int8_weights) {
+    // Symmetric per-output-channel int8, the layout _weight_int8pack_mm takes.
+    auto amax = l.w.abs().amax(1).clamp_min(1e-12);
+    l.scales = (amax / 127.0).to(opt_.dtype);
+    l.w = (l.w / (amax / 127.0).unsqueeze(1)).round().clamp(-127, 127).to(at::kChar);
+  }
+  weight_bytes_ += uint64_t(l.w.numel() * l.w.element_size());
+  return l;
+}
+
+Decoder::Decoder(const TensorSource& src, const ModelOptions& opt) : cfg_(src.config()), opt_(opt) {
+  const auto& c = cfg_;
+  if (opt.n_ctx <= 0) throw std::invalid_argument("torch backend: n_ctx must be positive");
+  embed = load(src, "token_embd.weight", opt.dtype);
+  weight_bytes_ += uint64_t(embed.numel() * embed.element_size());
+  out_norm = load(src, "output_norm.weight", opt.dtype);
+  if (c.tied_embeddings) {
+    lm_head.w = embed;
+    if (opt.int8_weights) lm_head = linear(src, {"token_embd"}, false);
+  } else {
+    lm_head = linear(src, {"output"}, false);
+  }
+  for (int i = 0; i < c.layers; ++i) {
+    const std::string p = fmt::format("blk.{}.", i);
+    Layer l;
+    l.attn_norm = load(src, p + "attn_norm.weight", opt.dtype);
+    l.qkv = linear(src, {p + "attn_q", p + "attn_k", p + "attn_v"}, c.qkv_bias);
+    if (c.qk_norm) {
+      l.q_norm = load(src, p + "attn_q_norm.weight", opt.dtype);
+      l.k_norm = load(src, p + "attn_k_norm.weight", opt.dtype);
+    }
+    l.o = linear(src, {p + "attn_output"}, false);
+    if (c.post_norms) {
+      l.post_attn_norm = load(src, p + "post_attention_norm.weight", opt.dtype);
+      l.post_ffn_norm = load(src, p + "post_ffw_norm.weight", opt.dtype);
+    }
+    l.ffn_norm = load(src, p + "ffn_norm.weight", opt.dtype);
+    l.gate_up = linear(src, {p + "ffn_gate", p + "ffn_up"}, false);
+    l.down = linear(src, {p + "ffn_down"}, false);
+    layers_.push_back(std::move(l));
+    const auto kv_opts = at::TensorOptions().dtype(opt.dtype).device(opt.device);
+    k_cache_.push_back(at::zeros({opt.batch, c.kv_heads, opt.n_ctx, c.head_dim}, kv_opts));
+    v_cache_.push_back(at::zeros({opt.batch, c.kv_heads, opt.n_ctx, c.head_dim}, kv_opts));
+  }
+  torch_compat::Opt<at::Tensor> factors;
+  if (c.rope_freq_factors) factors = load(src, "rope_freqs.weight", at::kFloat);
+  std::tie(cos_global_, sin_global_) = rope_tables(opt.n_ctx, c.head_dim, c.rope_theta, c.rope_freq_scale, factors, opt);
+  if (c.sliding_window > 0)  // llama.cpp: local layers use their own base and no position scaling
+    std::tie(cos_local_, sin_local_) = rope_tables(opt.n_ctx, c.head_dim, c.rope_local_theta, 1.0, torch_compat::none, opt);
+  key_pos_ = at::arange(opt.n_ctx, at::TensorOptions().dtype(at::kLong).device(opt.device));
+}
+
+at::Tensor Decoder::rope(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin) const {
+  // x [B, T, H, D]; cos/sin [T, D/2]: rotate-half (NEOX) form, the Q/K convention of TensorSource.
+  const int64_t half = x.size(-1) / 2;
+  auto x1 = x.narrow(-1, 0, half), x2 = x.narrow(-1, half, half);
+  auto c = cos.unsqueeze(1), s = sin.unsqueeze(1);  // [T, 1, D/2]: broadcast over heads
+  return at::cat({x1 * c - x2 * s, x2 * c + x1 * s}, -1);
+}
+
+at::Tensor Decoder::forward(const at::Tensor& tokens, const at::Tensor& positions, int64_t n_keys, int64_t pos0,
+                            bool all_logits) {
+  const auto& c = cfg_;
+  const int64_t B = tokens.size(0), T = tokens.size(1), H = c.heads, KV = c.kv_heads, D = c.head_dim;
+  const double scale = c.attn_scale > 0 ? c.attn_scale : 1.0 / std::sqrt(double(D));
+
+  // Attention masks over the n_keys cache entries, built once per call from positions on the
+  // device (so a CUDA graph can replay them). nullopt: every key is visible, or plain causal.
+  const bool known_prefix = pos0 >= 0 && n_keys == pos0 + T;
+  auto mask_for = [&](int window) -> torch_compat::Opt<at::Tensor> {
+    if (known_prefix && window == 0 && (T == 1 || pos0 == 0)) return torch_compat::none;
+    auto q = positions.unsqueeze(1), k = key_pos_.narrow(0, 0, n_keys).unsqueeze(0);
+    auto m = k <= q;
+    if (window > 0) m = m.logical_and(q - k < window);  // llama.cpp: masked when p1 - p0 >= n_swa
+    return m;
+  };
+  const auto mask_global = mask_for(0);
+  const auto mask_local = c.sliding_window > 0 ? mask_for(c.sliding_window) : torch_compat::none;
+  const bool causal_fast = known_prefix && pos0 == 0 && T > 1;
+
+  auto cos_g = cos_global_.index_select(0, positions), sin_g = sin_global_.index_select(0, positions);
+  at::Tensor cos_l, sin_l;
+  if (c.sliding_window > 0) cos_l = cos_local_.index_select(0, positions), sin_l = sin_local_.index_select(0, positions);
+
+  at::Tensor x = at::embedding(embed, tokens);
+  if (c.embed_scale != 1) x = x * c.embed_scale;
+  for (size_t il = 0; il < layers_.size(); ++il) {
+    const Layer& l = layers_[il];
+    const bool swa = c.is_swa[il];
+    auto h = torch_compat::rms_norm(x, l.attn_norm, c.norm_eps);
+    auto qkv = l.qkv(h);
+    auto q = qkv.narrow(-1, 0, H * D).view({B, T, H, D});
+    auto k = qkv.narrow(-1, H * D, KV * D).view({B, T, KV, D});
+    auto v = qkv.narrow(-1, (H + KV) * D, KV * D).view({B, T, KV, D});
+    if (c.qk_norm) {
+      q = torch_compat::rms_norm(q, l.q_norm, c.norm_eps);
+      k = torch_compat::rms_norm(k, l.k_norm, c.norm_eps);
+    }
+    q = rope(q, swa ? cos_l : cos_g, swa ? sin_l : sin_g);
+    k = rope(k, swa ? cos_l : cos_g, swa ? sin_l : sin_g);
+    k_cache_[il].index_copy_(2, positions, k.transpose(1, 2));
+    v_cache_[il].index_copy_(2, positions, v.transpose(1, 2));
+    auto keys = k_cache_[il].narrow(2, 0, n_keys), values = v_cache_[il].narrow(2, 0, n_keys);
+    const auto& mask = swa ? mask_local : mask_global;
+    auto a = torch_compat::attention(q.transpose(1, 2), keys, values, mask, scale, causal_fast && !swa);
+    a = l.o(a.transpose(1, 2).reshape({B, T, H * D}));
+    if (c.post_norms) a = torch_compat::rms_norm(a, l.post_attn_norm, c.norm_eps);
+    x = x + a;
+
+    h = torch_compat::rms_norm(x, l.ffn_norm, c.norm_eps);
+    auto gu = l.gate_up(h).chunk(2, -1);
+    auto act = c.activation == "gelu_tanh" ? at::gelu(gu[0], "tanh") : at::silu(gu[0]);
+    auto f = l.down(act * gu[1]);
+    if (c.post_norms) f = torch_compat::rms_norm(f, l.post_ffn_norm, c.norm_eps);
+    x = x + f;
+  }
+  if (!all_logits) x = x.narrow(1, T - 1, 1);
+  return lm_head(torch_compat::rms_norm(x, out_norm, c.norm_eps)).to(at::kFloat);
+}
+
+}  // namespace mtb::torch_backend

@@ -1,0 +1,64 @@
+// The zoo's decoder architectures (Qwen2, Qwen3, Llama 3, Gemma 3) written once in libtorch ops,
+// with a static KV cache: what a PyTorch user's inference loop computes, on any device.
+#pragma once
+#include <ATen/ATen.h>
+
+#include "backends/torch/torch_compat.h"
+#include <string>
+#include <vector>
+
+#include "models/tensor_source.h"
+
+namespace mtb::torch_backend {
+
+// A Linear layer, dense or weight-only int8 (per output channel scales).
+struct Linear {
+  at::Tensor w, b, scales;  // scales defined: w is int8
+  at::Tensor operator()(const at::Tensor& x) const;
+};
+
+struct Layer {
+  at::Tensor attn_norm, q_norm, k_norm, post_attn_norm, ffn_norm, post_ffn_norm;
+  Linear qkv, o, gate_up, down;  // Q, K, V and gate, up fused: two matmuls fewer per layer
+};
+
+struct ModelOptions {
+  at::Device device = at::kCPU;
+  at::ScalarType dtype = at::kFloat;
+  bool int8_weights = false;  // weight-only int8 for the big matmuls
+  int batch = 1, n_ctx = 0;
+};
+
+class Decoder {
+ public:
+  Decoder(const TensorSource& src, const ModelOptions& opt);
+
+  // Runs tokens [B, T] (long, on the device) at positions [T] (long, on the device): writes their
+  // K/V into the cache and returns float32 logits [B, T, V] (all positions) or [B, 1, V] (last).
+  // n_keys: cache entries attended to (the filled length; or n_ctx under a CUDA graph, where shapes
+  // must stay fixed and the mask hides the unfilled tail). pos0: the first position when the caller
+  // knows it on the host (enables the causal fast path), -1 when it does not.
+  at::Tensor forward(const at::Tensor& tokens, const at::Tensor& positions, int64_t n_keys, int64_t pos0, bool all_logits);
+
+  const ModelConfig& config() const { return cfg_; }
+  uint64_t n_params() const { return n_params_; }
+  uint64_t weight_bytes() const { return weight_bytes_; }
+  const ModelOptions& options() const { return opt_; }
+
+ private:
+  at::Tensor load(const TensorSource& src, const std::string& name, at::ScalarType dtype);
+  Linear linear(const TensorSource& src, std::vector<std::string> names, bool bias);
+  at::Tensor rope(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin) const;
+
+  ModelConfig cfg_;
+  ModelOptions opt_;
+  at::Tensor embed, out_norm;
+  Linear lm_head;
+  std::vector<Layer> layers_;
+  at::Tensor cos_global_, sin_global_, cos_local_, sin_local_;  // [n_ctx, D/2], computed once
+  at::Tensor key_pos_;                                         // arange(n_ctx): builds masks on the device
+  std::vector<at::Tensor> k_cache_, v_cache_;                  // per layer [B, KV, n_ctx, D]
+  uint64_t n_params_ = 0, weight_bytes_ = 0;
+};
+
+}  // namespace mtb::torch_backend
