@@ -88,6 +88,15 @@ TEST(CompareCli, TwoRunsOfOnePlanShowNoSignificantChange) {
   MTB_REQUIRE_TINY_RUNS();
   if (const std::string busy = test::busy_machine_reason(); !busy.empty()) GTEST_SKIP() << busy;
   const auto& runs = test::tiny_runs();
+  // The control: run a repeated after b. If even that differs, the VM's speed moved under the runs
+  // (seen here: the same case 45% slower a few seconds later), and no comparison can be exact.
+  if (const fs::path control = test::control_run(); !control.empty()) {
+    const auto c = test::run_mtb(fmt::format("compare '{}' '{}'", runs.a.string(), control.string()));
+    if (c.out.find(", 0 significant changes") == std::string::npos)
+      GTEST_SKIP() << "the machine's own speed drifted while the fixture ran: the first run, repeated after the "
+                      "second, already differs:\n"
+                   << c.out;
+  }
   const auto r = test::run_mtb(fmt::format("compare '{}' '{}' --fail-above 10", runs.a.string(), runs.b.string()));
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_NE(r.out.find("4 matched cases, 0 significant changes"), std::string::npos) << r.out;

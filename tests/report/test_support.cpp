@@ -67,6 +67,14 @@ const TinyRuns& tiny_runs() {
   return runs;
 }
 
+fs::path control_run() {
+  const fs::path root = std::string(MTB_TINY_RUNS) + "-control";
+  if (!fs::is_directory(root / "llm_benchmarks")) return {};
+  for (const auto& hw : fs::directory_iterator(root / "llm_benchmarks"))
+    for (const auto& run : fs::directory_iterator(hw.path())) return run.path();
+  return {};
+}
+
 std::string busy_machine_reason() {
   const fs::path p = fs::path(MTB_TINY_RUNS) / "loadavg";
   if (!fs::exists(p)) return "";

@@ -26,6 +26,8 @@ struct TinyRuns {
   std::filesystem::path root;
   std::filesystem::path a, b;  // run folders, older first
 };
+// The fixture's third run of the same plan (after a and b), under another root; empty when absent.
+std::filesystem::path control_run();
 // Empty paths when the fixture has not run (the test binary started by hand): callers skip.
 const TinyRuns& tiny_runs();
 // Why the tiny runs' timings cannot be trusted, or "" when they can: the 1-minute load average at the

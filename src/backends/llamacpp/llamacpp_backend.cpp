@@ -68,7 +68,24 @@ int default_threads() {
   return std::max(1, h.performance_cores > 0 ? h.performance_cores : h.physical_cores);
 }
 
-Token argmax(const float* logits, int n) { return static_cast<Token>(std::max_element(logits, logits + n) - logits); }
+// Greedy choice over the vocabulary, on the host as llama.cpp's own greedy sampler does it. Sixteen
+// independent running maxima let the compiler vectorize the scan (std::max_element's single chain
+// took ~100 us for 152k logits, a visible share of a 1.3 ms GPU decode step); the second scan
+// finds the first index of that maximum, so ties resolve as max_element would.
+Token argmax(const float* logits, int n) {
+  constexpr int kLanes = 16;
+  float lane[kLanes];
+  std::fill(lane, lane + kLanes, logits[0]);
+  int i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    for (int j = 0; j < kLanes; ++j) lane[j] = logits[i + j] > lane[j] ? logits[i + j] : lane[j];
+  float best = lane[0];
+  for (int j = 1; j < kLanes; ++j) best = lane[j] > best ? lane[j] : best;
+  for (; i < n; ++i) best = logits[i] > best ? logits[i] : best;
+  for (int k = 0; k < n; ++k)
+    if (logits[k] == best) return static_cast<Token>(k);
+  return 0;  // only when every logit is NaN
+}
 
 class LlamaSession final : public LlmSession {
  public:
