@@ -156,7 +156,16 @@ Record run_case(LlmBackend& backend, const CaseInput& in, const std::function<vo
       if (i == 0) r.generated = std::move(t.generated);
     }
     r.peak_device_bytes = session->device_peak_bytes();
-    if (auto snap = gpu ? Nvml::get().snapshot() : std::nullopt) r.device_context["end"] = to_json(*snap);
+    if (auto snap = gpu ? Nvml::get().snapshot() : std::nullopt) {
+      r.device_context["end"] = to_json(*snap);
+      // Where the backend keeps no allocator statistics, the device's own count: the worker is the
+      // only process of this run on the GPU, so what it holds now is what the case added.
+      const uint64_t before = r.device_context["start"].value("memory_used", uint64_t{0});
+      if (r.peak_device_bytes == 0 && snap->memory_used > before) {
+        r.peak_device_bytes = snap->memory_used - before;
+        r.device_context["peak_device_bytes_from"] = "nvml memory used, end minus start";
+      }
+    }
     r.extra.update(session->take_observations());
   } catch (const Unsupported& e) {
     return finish(Status::skipped, e.what());
