@@ -20,7 +20,7 @@ say() { printf '\n=== %s (%s)\n' "$*" "$(date -u +%H:%M:%S)"; }
 T0=$(date +%s)
 
 # --- dependencies: from the packed .device/ where the machine has no registry --------------------
-if [ -d .device/debs ] && [ ! -f /usr/include/httplib.h ]; then
+if [ -d .device/debs ] && [ ! -f /usr/include/brotli/decode.h ]; then
   for deb in .device/debs/*.deb; do dpkg -x "$deb" /; done
 fi
 if [ ! -f third_party/llama.cpp/CMakeLists.txt ]; then

@@ -8,11 +8,11 @@ cd "$ROOT"
 source scripts/pins.env
 [ -d third_party/llama.cpp/.git ] || { echo "pack-device.sh: run scripts/setup.sh first" >&2; exit 1; }
 rm -rf .device && mkdir -p .device/debs
-git -C third_party/llama.cpp archive --format=tar HEAD ggml src include common tools vendor cmake CMakeLists.txt \
+git -C third_party/llama.cpp archive --format=tar HEAD ggml src include common tools vendor cmake scripts CMakeLists.txt \
     models/ggml-vocab-qwen2.gguf models/ggml-vocab-llama-bpe.gguf models/ggml-vocab-gemma-4.gguf \
   | gzip -1 > .device/llama.cpp.tar.gz
 echo "$LLAMACPP_COMMIT" > .device/llama.cpp.commit
-(cd .device/debs && apt-get download -qq nlohmann-json3-dev libcli11-dev libfmt-dev libfmt9 libgtest-dev libcpp-httplib-dev libcpp-httplib0.11 2>/dev/null \
-   || apt-get download nlohmann-json3-dev libcli11-dev libfmt-dev libfmt9 libgtest-dev libcpp-httplib-dev libcpp-httplib0.11)
+(cd .device/debs && apt-get download -qq nlohmann-json3-dev libcli11-dev libfmt-dev libfmt9 libgtest-dev libcpp-httplib-dev libcpp-httplib0.11 libbrotli-dev libssl-dev zlib1g-dev 2>/dev/null \
+   || apt-get download nlohmann-json3-dev libcli11-dev libfmt-dev libfmt9 libgtest-dev libcpp-httplib-dev libcpp-httplib0.11 libbrotli-dev libssl-dev zlib1g-dev)
 grep -qx '/.device/' .git/info/exclude 2>/dev/null || echo '/.device/' >> .git/info/exclude
 du -sh .device

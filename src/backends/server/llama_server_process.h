@@ -1,6 +1,7 @@
 // --spawn-llama-server: the pinned tree's llama-server as a child of the worker (one per case, so a
 // case's server shares nothing with the next), on a free loopback port, stopped with the session.
 #pragma once
+#include <cstdint>
 #include <sys/types.h>
 
 #include <string>
