@@ -1,6 +1,7 @@
-// Ceilings of a ggml device, measured with ggml's own kernels: a large tensor copy (memory
-// bandwidth) and an f16 x f32 matrix product (what a model's prefill runs), each a ggml graph
-// computed on the device's backend. The harness times them (core/calibration.cpp).
+// Ceilings of a ggml device, measured through ggml: a large device-to-device tensor copy (memory
+// bandwidth; ggml_backend_tensor_copy is cudaMemcpy on CUDA, memcpy on the CPU) and an f16 x f32
+// matrix product (what a model's prefill runs) as a ggml graph. The harness times them
+// (core/calibration.cpp).
 #include <fmt/format.h>
 
 #include <memory>
@@ -20,7 +21,8 @@ struct GgmlBench {
   ggml_backend_t backend = nullptr;
   ggml_context* ctx = nullptr;
   ggml_backend_buffer_t buffer = nullptr;
-  ggml_cgraph* copy = nullptr;
+  ggml_tensor* src = nullptr;
+  ggml_tensor* dst = nullptr;
   ggml_cgraph* matmul = nullptr;
   ~GgmlBench() {
     if (buffer) ggml_backend_buffer_free(buffer);
@@ -73,21 +75,23 @@ std::optional<CalibrationKernels> ggml_calibration_kernels(const std::string& de
   ggml_tensor* dst = ggml_new_tensor_1d(b->ctx, GGML_TYPE_F32, copy_elems);
   ggml_tensor* w = ggml_new_tensor_2d(b->ctx, GGML_TYPE_F16, mm, mm);
   ggml_tensor* x = ggml_new_tensor_2d(b->ctx, GGML_TYPE_F32, mm, mm);
-  ggml_tensor* cpy = ggml_cpy(b->ctx, src, dst);
   ggml_tensor* prod = ggml_mul_mat(b->ctx, w, x);
   b->buffer = ggml_backend_alloc_ctx_tensors(b->ctx, b->backend);
   if (!b->buffer) throw std::runtime_error(fmt::format("not enough memory on {} for calibration", device));
   fill_random(src, 1);
   fill_random(w, 2);
   fill_random(x, 3);
-  b->copy = ggml_new_graph(b->ctx);
-  ggml_build_forward_expand(b->copy, cpy);
+  b->src = src;
+  b->dst = dst;
   b->matmul = ggml_new_graph(b->ctx);
   ggml_build_forward_expand(b->matmul, prod);
 
   CalibrationKernels k;
   k.device_description = ggml_backend_dev_description(dev);
-  k.copy = [b] { b->run(b->copy); };
+  k.copy = [b] {
+    ggml_backend_tensor_copy(b->src, b->dst);
+    ggml_backend_synchronize(b->backend);
+  };
   k.copy_bytes = 2 * static_cast<uint64_t>(copy_elems) * 4;  // read + written
   k.matmul = [b] { b->run(b->matmul); };
   k.matmul_flops = 2.0 * double(mm) * double(mm) * double(mm);
