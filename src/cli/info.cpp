@@ -38,8 +38,10 @@ int print_info(bool json, bool do_calibrate) {
   const MachineContext m = machine_context();
   if (do_calibrate) calibrate(m);
   nlohmann::json cals = nlohmann::json::array();
+  std::set<std::string> seen;  // one device can be listed by several backends
   for (const auto& d : m.devices)
-    if (auto c = load_calibration(calibration_file(), d.description)) cals.push_back(to_json(*c));
+    if (seen.insert(d.description).second)
+      if (auto c = load_calibration(calibration_file(), d.description)) cals.push_back(to_json(*c));
   if (json) {
     fmt::print("{}\n", nlohmann::json{{"hardware_info", hardware_info_json(m)}, {"software_info", software_info_json()},
                                       {"calibration", cals}, {"cache_dir", cache_dir().string()}}
