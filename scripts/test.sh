@@ -5,5 +5,20 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
+BUILD=${MTB_BUILD_DIR:-build}
 scripts/setup.sh --tests --no-bench --torch
-ctest --test-dir "${MTB_BUILD_DIR:-build}" --output-on-failure -j "${MTB_TEST_JOBS:-2}" "$@"
+log=$(mktemp)
+set +e
+ctest --test-dir "$BUILD" --output-on-failure -j "${MTB_TEST_JOBS:-2}" "$@" 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+# Tests that could not run here (no GPU, no browser, a machine too busy to compare timings) say why.
+skips=$(grep -h -A1 ': Skipped$' "$BUILD/Testing/Temporary/LastTest.log" 2>/dev/null | grep -v -e '^--$' -e ': Skipped$' | sort -u || true)
+if [ -n "$skips" ]; then
+  echo; echo "Skipped, and why:"; echo "$skips" | sed 's/^/  - /'
+  # ctest's own summary last, so it stays the closing lines of the run
+  summary=$(grep -n "tests passed" "$log" | tail -1 | cut -d: -f1)
+  [ -n "$summary" ] && { echo; tail -n +"$summary" "$log"; }
+fi
+rm -f "$log"
+exit "$status"
