@@ -152,6 +152,8 @@ configure_and_build() {
   local torch_prefix; torch_prefix=$(pip_torch_prefix)
   [ -n "$torch_prefix" ] && args+=(-DCMAKE_PREFIX_PATH="$torch_prefix")
   if command -v ccache >/dev/null 2>&1; then
+    # Paths under the checkout hash as relative ones: another clone (CI's) reuses this cache.
+    export CCACHE_BASEDIR="$ROOT"
     args+=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
     [ "$cuda" = ON ] && args+=(-DCMAKE_CUDA_COMPILER_LAUNCHER=ccache)
   fi
