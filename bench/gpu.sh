@@ -30,6 +30,7 @@ if [ ! -f third_party/llama.cpp/CMakeLists.txt ]; then
   cp .device/llama.cpp.commit third_party/llama.cpp/.mtb-commit
 fi
 export MTB_VOCAB_DIR=$ROOT/third_party/llama.cpp/models
+[ -f .device/plotly.min.js ] && export MTB_PLOTLY_JS=$ROOT/.device/plotly.min.js
 
 if has build; then
   say "build (CUDA ${CUDA_ARCHS:-90})"
