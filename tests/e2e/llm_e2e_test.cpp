@@ -191,3 +191,47 @@ TEST(GpuE2E, TinyModelRunsOnCuda) {
     EXPECT_TRUE(rec.device_context.contains("start")) << "NVML telemetry missing";
   }
 }
+
+// Ctrl-C: the running case is killed and not recorded, finished ones stay, exit 130 names the resume.
+TEST(LlmE2E, CtrlCStopsCleanlyAndKeepsFinishedCases) {
+  const fs::path root = fresh_dir();
+  const fs::path log = root / "out.log";
+  const pid_t pid = fork();
+  if (pid == 0) {
+    setenv("MTB_TEST_TAG", ("ctrl-c-" + std::to_string(getppid())).c_str(), 1);  // inherited by the workers
+    const std::string cmd = std::string(MTB_BINARY) + " llm -m tiny -t f32 -p 8,16,24,32,40,48 -n 16 -r 3 --cooldown 0.5 " +
+                            "--no-report --measurements " + root.string() + " >" + log.string() + " 2>&1";
+    execl("/bin/sh", "sh", "-c", ("exec " + cmd).c_str(), nullptr);
+    _exit(127);
+  }
+  fs::path run;
+  for (int i = 0; i < 2400 && run.empty(); ++i) {  // 2 minutes: a CUDA build starts slowly
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    try {
+      const fs::path r = only_run(root);
+      if (records(r).size() >= 1) run = r;
+    } catch (...) {
+    }
+  }
+  ASSERT_FALSE(run.empty()) << "no case finished in 2 minutes";
+  kill(pid, SIGINT);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status));
+  const size_t kept = records(run).size();
+  if (kept == 6u) GTEST_SKIP() << "the run finished before Ctrl-C reached it";
+  EXPECT_EQ(WEXITSTATUS(status), 130);
+  std::ifstream in(log);
+  const std::string out{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  EXPECT_NE(out.find("Finish with: mtb llm --resume"), std::string::npos) << out;
+  for (const auto& rec : records(run)) EXPECT_EQ(rec.status, mtb::Status::ok) << rec.error;  // no "interrupted" case
+  EXPECT_FALSE(read_json(run / "settings.json")["finished"].get<bool>());
+  // No worker of this run outlives mtb (found by the tag its environment carries; other tests' workers
+  // may be running beside it).
+  const std::string tag = "MTB_TEST_TAG=ctrl-c-" + std::to_string(getpid());
+  for (const auto& p : fs::directory_iterator("/proc")) {
+    std::ifstream env(p.path() / "environ", std::ios::binary);
+    const std::string e{std::istreambuf_iterator<char>(env), std::istreambuf_iterator<char>()};
+    EXPECT_EQ(e.find(tag), std::string::npos) << "process " << p.path().filename() << " of the run is still alive";
+  }
+}
