@@ -86,13 +86,6 @@ nlohmann::json recorded_server_options(nlohmann::json j) {
   return j;
 }
 
-std::string gguf_precision_name(const std::string& file_type) {
-  static const std::map<std::string, std::string> names = {{"F32", "f32"},   {"F16", "f16"},   {"BF16", "bf16"},
-                                                           {"Q8_0", "q8_0"}, {"Q4_0", "q4_0"}, {"Q4_K - Medium", "q4_k_m"}};
-  const auto it = names.find(file_type);
-  return it == names.end() ? "" : it->second;
-}
-
 // Fails fast, before anything runs, on what would make the whole plan meaningless.
 void validate_axes(const LlmAxes& a) {
   for (const auto& b : a.backends)
@@ -239,7 +232,13 @@ int run_llm(const LlmOptions& o, const std::vector<std::string>& argv) {
   const std::string exe = self_exe_path();
   // Redrawn status lines only on a terminal; logs and CI get one line per case.
   const bool show_progress = isatty(STDERR_FILENO) && !o.verbose;
-  std::map<std::string, fs::path> model_paths;  // model|precision -> GGUF
+  // model|precision -> the GGUF, and for a user's file the precision it is stored in (its header is
+  // read once, not per case).
+  struct ModelFile {
+    fs::path path;
+    std::string stored;
+  };
+  std::map<std::string, ModelFile> model_files;
   int n_failed = 0, index = 0;
   bool stopped = false;
   for (const CaseSpec& c : cases) {
@@ -255,15 +254,15 @@ int run_llm(const LlmOptions& o, const std::vector<std::string>& argv) {
       // The model file: synthesized once per (model, precision, seed), in this process so its
       // progress shows and its cache is shared; a user's GGUF runs as stored.
       const std::string mkey = c.model + "|" + c.precision;
-      if (!model_paths.count(mkey)) {
+      if (!model_files.count(mkey)) {
         fmt::print(stderr, "\n");
         const ResolvedModel rm = resolve_model(c.model, c.precision == "file" ? "bf16" : c.precision, c.seed,
                                                progress_line(c.model + " " + c.precision));
-        model_paths[mkey] = rm.path;
+        model_files[mkey] = {rm.path, rm.synthetic ? "" : read_gguf_info(rm.path).precision};
       }
-      const fs::path path = model_paths[mkey];
+      const fs::path path = model_files[mkey].path;
       if (looks_like_path(c.model) && c.precision != "file") {
-        const std::string stored = gguf_precision_name(read_gguf_info(path).file_type);
+        const std::string& stored = model_files[mkey].stored;
         if (stored != c.precision)
           throw Unsupported(fmt::format("{} is stored as {}; llama.cpp runs a GGUF as stored (use -t file, or -t {})",
                                         path.string(), stored.empty() ? "another type" : stored,

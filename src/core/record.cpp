@@ -48,6 +48,9 @@ void Record::summarize_samples() {
   ttft_s = summarize(prompt_s);
 }
 
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Roofline, gen_bytes_per_token, gen_gbs, gen_bw_pct,
+                                                prompt_flops_per_token, prompt_tflops, prompt_flops_pct)
+
 void to_json(nlohmann::json& j, const CaseSpec& c) {
   j = {{"model", c.model},       {"backend", c.backend}, {"device", c.device},   {"precision", c.precision},
        {"n_prompt", c.n_prompt}, {"n_gen", c.n_gen},     {"n_depth", c.n_depth}, {"batch_size", c.batch},
@@ -97,9 +100,7 @@ void to_json(nlohmann::json& j, const Record& r) {
   j["stddev_ts"] = head.stddev;
   j["peak_rss_bytes"] = r.peak_rss_bytes;
   j["peak_device_bytes"] = r.peak_device_bytes;
-  j["roofline"] = {{"gen_bytes_per_token", r.roofline.gen_bytes_per_token}, {"gen_gbs", r.roofline.gen_gbs},
-                   {"gen_bw_pct", r.roofline.gen_bw_pct}, {"prompt_flops_per_token", r.roofline.prompt_flops_per_token},
-                   {"prompt_tflops", r.roofline.prompt_tflops}, {"prompt_flops_pct", r.roofline.prompt_flops_pct}};
+  j["roofline"] = r.roofline;
   j["gen_energy_j"] = r.gen_energy_j;
   j["gen_j_per_token"] = r.gen_j_per_token;
   j["gen_avg_power_w"] = r.gen_avg_power_w;
@@ -131,15 +132,7 @@ void from_json(const nlohmann::json& j, Record& r) {
   if (j.contains("ttft_s")) j.at("ttft_s").get_to(r.ttft_s);
   r.peak_rss_bytes = j.value("peak_rss_bytes", uint64_t{0});
   r.peak_device_bytes = j.value("peak_device_bytes", uint64_t{0});
-  if (j.contains("roofline")) {
-    const auto& f = j.at("roofline");
-    r.roofline.gen_bytes_per_token = f.value("gen_bytes_per_token", 0.0);
-    r.roofline.gen_gbs = f.value("gen_gbs", 0.0);
-    r.roofline.gen_bw_pct = f.value("gen_bw_pct", 0.0);
-    r.roofline.prompt_flops_per_token = f.value("prompt_flops_per_token", 0.0);
-    r.roofline.prompt_tflops = f.value("prompt_tflops", 0.0);
-    r.roofline.prompt_flops_pct = f.value("prompt_flops_pct", 0.0);
-  }
+  r.roofline = j.value("roofline", Roofline{});
   r.gen_energy_j = j.value("gen_energy_j", 0.0);
   r.gen_j_per_token = j.value("gen_j_per_token", 0.0);
   r.gen_avg_power_w = j.value("gen_avg_power_w", 0.0);

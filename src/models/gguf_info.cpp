@@ -28,17 +28,14 @@ int64_t u32_or(const gguf_context* ctx, const std::string& key, int64_t fallback
   }
 }
 
-std::string file_type_name(int64_t ft) {
-  switch (ft) {
-    case 0: return "F32";
-    case 1: return "F16";
-    case 2: return "Q4_0";
-    case 7: return "Q8_0";
-    case 15: return "Q4_K - Medium";
-    case 32: return "BF16";
-    default: return ft < 0 ? "" : fmt::format("ftype {}", ft);
-  }
-}
+// llama_ftype values mtb synthesizes: llama.cpp's name for each and mtb's precision name.
+struct FileType {
+  int64_t ftype;
+  const char* name;
+  const char* precision;
+};
+constexpr FileType kFileTypes[] = {{0, "F32", "f32"},   {1, "F16", "f16"},   {2, "Q4_0", "q4_0"},
+                                   {7, "Q8_0", "q8_0"}, {15, "Q4_K - Medium", "q4_k_m"}, {32, "BF16", "bf16"}};
 
 }  // namespace
 
@@ -68,7 +65,13 @@ GgufInfo read_gguf_info(const fs::path& path) {
   info.arch = gguf_get_val_str(ctx.get(), arch_id);
   if (const int64_t id = gguf_find_key(ctx.get(), "general.name"); id >= 0 && gguf_get_kv_type(ctx.get(), id) == GGUF_TYPE_STRING)
     info.name = gguf_get_val_str(ctx.get(), id);
-  info.file_type = file_type_name(u32_or(ctx.get(), "general.file_type", -1));
+  const int64_t ftype = u32_or(ctx.get(), "general.file_type", -1);
+  info.file_type = ftype < 0 ? "" : fmt::format("ftype {}", ftype);
+  for (const auto& t : kFileTypes)
+    if (t.ftype == ftype) {
+      info.file_type = t.name;
+      info.precision = t.precision;
+    }
   info.n_ctx_train = static_cast<int>(u32_or(ctx.get(), info.arch + ".context_length", 0));
 
   // Every tensor's data must lie inside the file: a cut download fails here, not in the backend.

@@ -16,6 +16,7 @@ struct GgufInfo {
   std::string arch;
   std::string name;
   std::string file_type;  // "BF16", "Q4_K - Medium", ... (as llama.cpp names it), or "" when absent
+  std::string precision;  // the same as an mtb precision ("bf16", "q4_k_m"), or "" for other types
   int64_t n_tensors = 0;
   int n_ctx_train = 0;
   int vocab_size = 0;

@@ -2,7 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <array>
+#include <chrono>
+#include <cstring>
+#include <thread>
 #include <cstdio>
 #include <fstream>
 #include <sys/wait.h>
@@ -30,6 +35,30 @@ Result run_mtb(const std::string& args, const std::string& env) {
   const int status = pclose(p);
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   return r;
+}
+
+int start_mtb(const std::string& args, const std::string& log, const std::vector<std::string>& env) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    for (const auto& e : env) putenv(strdup(e.c_str()));
+    const std::string cmd = "exec " + sh_quote(MTB_BINARY) + " " + args + " >" + sh_quote(log) + " 2>&1";
+    execl("/bin/sh", "sh", "-c", cmd.c_str(), nullptr);
+    _exit(127);
+  }
+  return pid;
+}
+
+fs::path wait_for_first_record(const fs::path& root) {
+  for (int i = 0; i < 2400; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    try {
+      const fs::path run = only_run(root);
+      if (!records(run).empty()) return run;
+    } catch (...) {
+      // the run folder does not exist yet
+    }
+  }
+  return {};
 }
 
 fs::path fresh_dir() {

@@ -19,6 +19,14 @@ struct Result {
 Result run_mtb(const std::string& args, const std::string& env = "");
 std::string sh_quote(const std::string& s);
 
+// Starts `mtb <args>` in the background (output to `log`, or discarded), with `env` (NAME=value
+// pairs) added to its environment, which its workers inherit. Returns its pid.
+int start_mtb(const std::string& args, const std::string& log = "/dev/null",
+              const std::vector<std::string>& env = {});
+// Waits (up to 2 minutes: a CUDA build starts slowly) for the single run under `root` to hold a
+// finished case; returns that run folder, or an empty path.
+std::filesystem::path wait_for_first_record(const std::filesystem::path& root);
+
 // A fresh folder for this test's measurements.
 std::filesystem::path fresh_dir();
 

@@ -100,23 +100,9 @@ TEST(LlmE2E, AKilledWorkerFailsOneCaseAndTheRunGoesOn) {
 
 TEST(LlmE2E, ResumeCompletesARunKilledWithSigkill) {
   const fs::path root = fresh_dir();
-  const std::string args = "llm -m tiny -t f32 -p 8,16,24,32,40,48 -n 16 -r 3 --cooldown 0.5 --measurements " + root.string();
-  const pid_t pid = fork();
-  if (pid == 0) {
-    const std::string cmd = std::string(MTB_BINARY) + " " + args + " >/dev/null 2>&1";
-    execl("/bin/sh", "sh", "-c", ("exec " + cmd).c_str(), nullptr);
-    _exit(127);
-  }
+  const pid_t pid = start_mtb("llm -m tiny -t f32 -p 8,16,24,32,40,48 -n 16 -r 3 --cooldown 0.5 --measurements " + root.string());
   // Wait for the first finished case, then kill mtb without warning.
-  fs::path run;
-  for (int i = 0; i < 2400 && run.empty(); ++i) {  // 2 minutes: a CUDA build starts slowly
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    try {
-      const fs::path r = only_run(root);
-      if (records(r).size() >= 1) run = r;
-    } catch (...) {
-    }
-  }
+  const fs::path run = wait_for_first_record(root);
   ASSERT_FALSE(run.empty()) << "no case finished in 2 minutes";
   kill(pid, SIGKILL);
   waitpid(pid, nullptr, 0);
@@ -196,23 +182,11 @@ TEST(GpuE2E, TinyModelRunsOnCuda) {
 TEST(LlmE2E, CtrlCStopsCleanlyAndKeepsFinishedCases) {
   const fs::path root = fresh_dir();
   const fs::path log = root / "out.log";
-  const pid_t pid = fork();
-  if (pid == 0) {
-    setenv("MTB_TEST_TAG", ("ctrl-c-" + std::to_string(getppid())).c_str(), 1);  // inherited by the workers
-    const std::string cmd = std::string(MTB_BINARY) + " llm -m tiny -t f32 -p 8,16,24,32,40,48 -n 16 -r 3 --cooldown 0.5 " +
-                            "--no-report --measurements " + root.string() + " >" + log.string() + " 2>&1";
-    execl("/bin/sh", "sh", "-c", ("exec " + cmd).c_str(), nullptr);
-    _exit(127);
-  }
-  fs::path run;
-  for (int i = 0; i < 2400 && run.empty(); ++i) {  // 2 minutes: a CUDA build starts slowly
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    try {
-      const fs::path r = only_run(root);
-      if (records(r).size() >= 1) run = r;
-    } catch (...) {
-    }
-  }
+  const std::string tag = "MTB_TEST_TAG=ctrl-c-" + std::to_string(getpid());  // inherited by the workers
+  const pid_t pid = start_mtb("llm -m tiny -t f32 -p 8,16,24,32,40,48 -n 16 -r 3 --cooldown 0.5 --no-report --measurements " +
+                                  root.string(),
+                              log.string(), {tag});
+  const fs::path run = wait_for_first_record(root);
   ASSERT_FALSE(run.empty()) << "no case finished in 2 minutes";
   kill(pid, SIGINT);
   int status = 0;
@@ -228,7 +202,6 @@ TEST(LlmE2E, CtrlCStopsCleanlyAndKeepsFinishedCases) {
   EXPECT_FALSE(read_json(run / "settings.json")["finished"].get<bool>());
   // No worker of this run outlives mtb (found by the tag its environment carries; other tests' workers
   // may be running beside it).
-  const std::string tag = "MTB_TEST_TAG=ctrl-c-" + std::to_string(getpid());
   for (const auto& p : fs::directory_iterator("/proc")) {
     std::ifstream env(p.path() / "environ", std::ios::binary);
     const std::string e{std::istreambuf_iterator<char>(env), std::istreambuf_iterator<char>()};
