@@ -59,6 +59,9 @@ class OpBackend {
     (void)device;
     return {};
   }
+  // Weight formats of matmul_quant this backend implements (ggml: q8_0, q4_0; torch: int8); the plan
+  // pairs each backend with its own. Whether this build can run one is supports()'s answer.
+  virtual std::vector<std::string> quant_formats() const { return {}; }
   // Yes, or no + the reason (recorded as a skip): a dtype, quant format or device this build lacks.
   virtual Support supports(const OpRequest& req) const = 0;
   // Throws Unsupported for what it finds it cannot do only while preparing; other errors fail the case.

@@ -6,6 +6,7 @@
 #include <fmt/ranges.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <set>
 
@@ -86,9 +87,8 @@ ops::PlanHooks plan_hooks() {
   h.has_quant = [](const std::string& backend, const std::string& quant) {
     OpBackend* b = find_op_backend(backend);
     if (!b) return true;  // validation names the missing backend
-    OpRequest r{ops::Op::matmul_quant, {}, "cpu", "float32", "eager", 0};
-    r.shape.quant = quant;
-    return b->supports(r).ok;
+    const auto f = b->quant_formats();
+    return std::find(f.begin(), f.end(), quant) != f.end();
   };
   return h;
 }

@@ -17,15 +17,16 @@ struct OpAxes {
   OpCase timing;  // seed, warm-up, min reps, target interval, time cap, timeout (its axes unused)
 };
 
-// Backends' compiled variants on a device (beyond "eager"); whether a backend has a quant format.
+// Backends' compiled variants on a device (beyond "eager"); whether a backend implements a quant
+// format at all (one its build lacks is still planned, and recorded as a skip with the reason).
 struct PlanHooks {
   std::function<std::vector<std::string>(const std::string& backend, const std::string& device)> variants;
   std::function<bool(const std::string& backend, const std::string& quant)> has_quant;
 };
 
 // Order: op, dtype, quant, heads, mask, batch, seq, feature outermost; device, backend, variant
-// innermost, so the backends of one shape run back to back and share its reference. Quant formats a
-// backend lacks are left out (ggml: q8_0, q4_0; torch: int8), not planned as skips.
+// innermost, so the backends of one shape run back to back and share its reference. A quant format
+// is planned only for the backends that implement it (ggml: q8_0, q4_0; torch: int8).
 std::vector<OpCase> expand(const OpAxes& axes, const PlanHooks& hooks);
 
 // Checks names and values; throws with the bad item named.

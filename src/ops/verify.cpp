@@ -11,8 +11,9 @@ Tolerance tolerance_for(Op op, const std::string& dtype, const std::string& devi
     if (quant == "int8")
       return {2e-3, "int8 weights are dequantized for the reference; activations stay float (float32 rounding, "
                     "per-row int8 scales)"};
-    return {2e-2, "q8_0/q4_0 weights are dequantized for the reference; ggml also quantizes the activations to "
-                  "q8_0 blocks (8-bit, per 32 values) before the dot products"};
+    return {5e-2, "q8_0/q4_0 weights are dequantized for the reference; ggml also quantizes the activations to "
+                  "q8_0 blocks (8 bits per 32 values: up to amax/254 per element, ~0.01 rms over 768 products, "
+                  "~0.03 at the worst of 10^5 outputs)"};
   }
   if (dtype == "bfloat16")
     return {6e-2, "bfloat16 keeps 8 significant bits: every stored intermediate is rounded to 2^-9 relative"};

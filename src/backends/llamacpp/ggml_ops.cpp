@@ -326,6 +326,8 @@ class GgmlOpBackend final : public OpBackend {
     return out;
   }
 
+  std::vector<std::string> quant_formats() const override { return {"q8_0", "q4_0"}; }
+
   Support supports(const OpRequest& req) const override {
     if (!find_device(req.device))
       return Support::no(fmt::format("this build of ggml has no '{}' device (built without it, or none found)", req.device));

@@ -277,6 +277,8 @@ class TorchOpBackend final : public OpBackend {
     return {};
   }
 
+  std::vector<std::string> quant_formats() const override { return {"int8"}; }
+
   Support supports(const OpRequest& req) const override {
     if (req.device != "cpu" && !(req.device == "cuda" && has_cuda()))
       return Support::no(fmt::format("this libtorch ({}) has no '{}' device here (built without it, or none found)",
