@@ -44,6 +44,7 @@ struct OpsOptions {
   double target_ci = 0.02;
   double time_cap_s = 1.0;
   double timeout_s = 300;
+  double rotate_mb = 128;
   std::string output = "table";
   std::string measurements = "measurements";
   std::string resume;
@@ -75,6 +76,7 @@ ops::OpAxes axes_from(const OpsOptions& o) {
   a.timing.target_rel_ci = o.target_ci;
   a.timing.time_cap_s = o.time_cap_s;
   a.timing.timeout_s = o.timeout_s;
+  a.timing.rotate_mb = o.rotate_mb;
   return a;
 }
 
@@ -288,6 +290,9 @@ Exit status: 0 every case ran or was skipped with a reason, 3 a case failed (ver
   cmd->add_option("--target-ci", o->target_ci, "stop when the 95% interval half-width / median is below this")
       ->capture_default_str();
   cmd->add_option("--time-cap", o->time_cap_s, "seconds of timed calls per case at most")->capture_default_str();
+  cmd->add_option("--rotate", o->rotate_mb,
+                  "MB of input copies to rotate among (weights included, at most 16 copies); 0: one warm copy")
+      ->capture_default_str();
   cmd->add_option("--timeout", o->timeout_s, "seconds a case's worker may take before it is killed (0: none)")
       ->capture_default_str();
   cmd->add_option("-o,--output", o->output, "printed at the end: table, csv, json, jsonl, md")->capture_default_str();

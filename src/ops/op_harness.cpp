@@ -115,7 +115,7 @@ OpRecord run_op_case(OpBackend& backend, const OpCase& c, const OpContext& ctx,
     const std::vector<HostTensor> inputs = make_inputs(op, s, c.dtype, c.seed);
     double input_bytes = 0;
     for (const auto& t : inputs) input_bytes += double(t.desc.numel()) * dtype_bytes(c.dtype);
-    r.slots = std::clamp(static_cast<int>(std::ceil(ctx.rotate_bytes / std::max(input_bytes, 1.0))), 1, ctx.max_slots);
+    r.slots = std::clamp(static_cast<int>(std::ceil(c.rotate_mb * 1e6 / std::max(input_bytes, 1.0))), 1, ctx.max_slots);
     r.rotated_bytes = input_bytes * r.slots;
 
     say("prepare");

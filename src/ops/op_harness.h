@@ -16,8 +16,7 @@ namespace mtb::ops {
 struct OpContext {
   std::optional<Calibration> calibration;  // this device's ceilings (`mtb info --calibrate`)
   std::filesystem::path reference_cache;   // folder caching references across cases; empty: no cache
-  double rotate_bytes = 128e6;             // rotate among enough input copies to touch this many bytes
-  int max_slots = 16;
+  int max_slots = 16;                      // input copies at most (OpCase::rotate_mb)
 };
 
 // Never throws for a case's own trouble: it comes back as a failed or skipped record.

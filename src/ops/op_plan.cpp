@@ -77,6 +77,7 @@ void validate(const OpAxes& a) {
   }
   if (a.timing.time_cap_s <= 0) throw std::runtime_error("--time-cap must be positive");
   if (a.timing.min_reps < 2) throw std::runtime_error("--min-reps must be at least 2");
+  if (a.timing.rotate_mb < 0) throw std::runtime_error("--rotate must be 0 or more");
 }
 
 std::string describe_plan(const OpAxes& a, size_t n) {

@@ -52,6 +52,7 @@ void to_json(nlohmann::json& j, const OpCase& c) {
        {"min_reps", c.min_reps},
        {"target_rel_ci", c.target_rel_ci},
        {"time_cap_s", c.time_cap_s},
+       {"rotate_mb", c.rotate_mb},
        {"timeout_s", c.timeout_s}};
 }
 
@@ -73,6 +74,7 @@ void from_json(const nlohmann::json& j, OpCase& c) {
   c.min_reps = j.value("min_reps", c.min_reps);
   c.target_rel_ci = j.value("target_rel_ci", c.target_rel_ci);
   c.time_cap_s = j.value("time_cap_s", c.time_cap_s);
+  c.rotate_mb = j.value("rotate_mb", c.rotate_mb);
   c.timeout_s = j.value("timeout_s", c.timeout_s);
 }
 

@@ -31,6 +31,9 @@ struct OpCase {
   int min_reps = 10;
   double target_rel_ci = 0.02;
   double time_cap_s = 1.0;
+  // Rotate among enough copies of the inputs (weights included, at most 16) to touch this many MB,
+  // so a small op does not run from a warm cache; 0: one copy, always warm (as test-backend-ops).
+  double rotate_mb = 128;
   double timeout_s = 0;  // the worker's limit; 0: none
 
   OpShape shape() const;

@@ -16,7 +16,8 @@ struct Outcome {
 
 // All ops x both masks x the given dtypes, batch 2 x seq 16, width 64, 2 heads; timing kept short.
 Outcome run_all(OpBackend& b, const std::vector<std::string>& dtypes,
-                const std::function<bool(const OpCase&, const std::string&)>& skip_allowed) {
+                const std::function<bool(const OpCase&, const std::string&)>& skip_allowed,
+                const std::string& device = "cpu", const std::string& variant = "eager") {
   Outcome n;
   for (Op op : all_ops())
     for (const std::string& dtype : dtypes)
@@ -27,6 +28,8 @@ Outcome run_all(OpBackend& b, const std::vector<std::string>& dtypes,
         for (const auto& q : quants) {
           OpCase c;
           c.op = op_name(op), c.backend = b.name(), c.dtype = dtype, c.mask = mask, c.quant = q;
+          c.device = device, c.variant = variant;
+          c.threads = device == "cpu" ? 1 : 0;  // one thread: quick and steady on a busy CI machine
           c.batch = 2, c.seq = 16, c.feature = 64, c.heads = 2;
           c.warmup = 1, c.min_reps = 2, c.time_cap_s = 0.01;
           const OpRecord r = run_op_case(b, c, {});
@@ -44,6 +47,12 @@ Outcome run_all(OpBackend& b, const std::vector<std::string>& dtypes,
         }
       }
   return n;
+}
+
+bool has_device(const OpBackend& b, const std::string& device) {
+  for (const auto& d : b.devices())
+    if (d.name == device) return true;
+  return false;
 }
 
 }  // namespace
@@ -68,4 +77,31 @@ TEST(TorchOps, EveryOpVerifiedOnTheCpu) {
   });
   EXPECT_EQ(n.ok + n.skipped, 2 * 15);
   EXPECT_LE(n.skipped, 2);
+}
+
+// On a GPU machine (bench/gpu_ops.sh): the same ops on CUDA, torch also replayed from CUDA graphs.
+TEST(GgmlOps, EveryOpVerifiedOnCuda) {
+  OpBackend* b = find_op_backend("ggml");
+  ASSERT_NE(b, nullptr);
+  if (!has_device(*b, "cuda")) GTEST_SKIP() << "no CUDA device in this ggml build (cmake -DMTB_CUDA=ON on a GPU machine)";
+  const Outcome n = run_all(*b, {"float32", "bfloat16"}, [](const OpCase& c, const std::string& why) {
+    return (c.dtype == "bfloat16" && why.find("f32 activations") != std::string::npos) ||
+           why.find("cannot run") != std::string::npos;  // ggml-cuda's own supports_op answer, recorded
+  }, "cuda");
+  EXPECT_GT(n.ok, 20);
+}
+
+TEST(TorchOps, EveryOpVerifiedOnCudaEagerAndGraph) {
+  OpBackend* b = find_op_backend("torch");
+  if (!b) GTEST_SKIP() << "built without libtorch (scripts/setup.sh --torch builds it)";
+  if (!has_device(*b, "cuda")) GTEST_SKIP() << "no CUDA device for this libtorch";
+  auto int8_skip = [](const OpCase& c, const std::string& why) {
+    return c.op == "matmul_quant" && why.find("_weight_int8pack_mm") != std::string::npos;
+  };
+  for (const std::string variant : {"eager", "cuda_graph"}) {
+    SCOPED_TRACE(variant);
+    const Outcome n = run_all(*b, {"float32", "bfloat16"}, int8_skip, "cuda", variant);
+    EXPECT_EQ(n.ok + n.skipped, 2 * 15);
+    EXPECT_LE(n.skipped, 2);
+  }
 }

@@ -300,6 +300,11 @@ class TorchOpBackend final : public OpBackend {
       return op;
     } catch (const c10::NotImplementedError& e) {  // an aten kernel missing for this device/dtype
       throw Unsupported(fmt::format("libtorch {}: {}", TORCH_VERSION, e.what_without_backtrace()));
+    } catch (const c10::Error& e) {
+      // The int8 kernel's device and dtype coverage varies by version: a refusal there is a skip.
+      if (req.op == Op::matmul_quant)
+        throw Unsupported(fmt::format("libtorch {} _weight_int8pack_mm: {}", TORCH_VERSION, e.what_without_backtrace()));
+      throw std::runtime_error(e.what_without_backtrace());
     }
   }
 };
