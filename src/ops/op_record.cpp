@@ -146,7 +146,7 @@ const std::vector<std::string>& csv_header() {
       "num_iterations", "num_repeats", "median_ms", "duration_ms", "std_ms", "dtype",
       // mtb's
       "op", "variant", "feature", "heads", "mask", "quant", "n_threads", "status", "error", "ci95_lo_ms", "ci95_hi_ms",
-      "min_ms", "stop", "verified", "rel_err", "tolerance", "flops", "min_bytes", "gflops", "gbs", "pct_flops",
+      "min_ms", "stop", "verified", "rel_err", "tolerance", "rms_rel_err", "rms_tolerance", "flops", "min_bytes", "gflops", "gbs", "pct_flops",
       "pct_bw", "roofline_pct", "slots", "backend_version", "device_name", "started_at"};
   return h;
 }
@@ -162,7 +162,8 @@ std::vector<std::string> csv_row(const OpRecord& r) {
           c.op, c.variant, std::to_string(c.feature), std::to_string(c.heads), c.mask, c.quant,
           std::to_string(c.threads), to_string(r.status), r.error, t(r.ms.ci95_lo), t(r.ms.ci95_hi), t(r.ms.min), r.stop,
           checked ? (r.verification.ok ? "True" : "False") : "", checked ? num(r.verification.rel_err) : "",
-          checked ? num(r.verification.tolerance) : "", num(r.flops), num(r.min_bytes), t(r.gflops), t(r.gbs),
+          checked ? num(r.verification.tolerance) : "", checked ? num(r.verification.rms_rel_err) : "",
+          checked ? num(r.verification.rms_tolerance) : "", num(r.flops), num(r.min_bytes), t(r.gflops), t(r.gbs),
           timed && r.pct_flops > 0 ? num(r.pct_flops) : "", timed && r.pct_bw > 0 ? num(r.pct_bw) : "",
           timed && r.roofline_pct > 0 ? num(r.roofline_pct) : "", std::to_string(r.slots), r.backend_version,
           r.device_name, r.started_at};

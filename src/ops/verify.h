@@ -10,8 +10,11 @@
 
 namespace mtb::ops {
 
+// Two bounds, both relative to rms(ref): the worst element (catches a local bug) and the rms of the
+// error (catches a small systematic one, e.g. a missing bias, that a loose worst-case bound lets by).
 struct Tolerance {
   double max_rel = 0;  // bound on max |out - ref| / rms(ref)
+  double rms_rel = 0;  // bound on rms(out - ref) / rms(ref)
   std::string why;
 };
 
@@ -22,8 +25,10 @@ struct Verification {
   bool ok = false;
   double max_abs_err = 0;
   double ref_rms = 0;
-  double rel_err = 0;  // max_abs_err / ref_rms: the figure compared with the tolerance
+  double rel_err = 0;  // max_abs_err / ref_rms: compared with `tolerance`
+  double rms_rel_err = 0;  // rms(out - ref) / ref_rms: compared with `rms_tolerance`
   double tolerance = 0;
+  double rms_tolerance = 0;
   std::string tolerance_why;
   int64_t compared = 0;       // elements compared with the reference (batch element 0)
   int64_t non_finite = 0;     // NaN or infinite values anywhere in the output

@@ -141,7 +141,7 @@ TEST(OpReference, LayerNormSoftmaxAndCausalAttention) {
 
 TEST(OpVerify, CatchesErrorsAndNonFiniteValues) {
   const std::vector<double> ref{1, -1, 1, -1};
-  const Tolerance tol{1e-3, "test"};
+  const Tolerance tol{1e-3, 1e-3, "test"};
   EXPECT_TRUE(verify({1, -1, 1, -1.0005f}, ref, tol).ok);
   const Verification bad = verify({1, -1, 1.01f, -1}, ref, tol);
   EXPECT_FALSE(bad.ok);
@@ -149,6 +149,10 @@ TEST(OpVerify, CatchesErrorsAndNonFiniteValues) {
   EXPECT_NEAR(bad.rel_err, 0.01, 1e-6);
   EXPECT_FALSE(verify({1, -1, 1, -1, NAN}, ref, tol).ok);  // beyond batch element 0, still checked
   EXPECT_FALSE(verify({1, -1}, ref, tol).ok);               // too short
+  // Every element a little off: within the worst-case bound, caught by the rms bound.
+  const Verification drift = verify({1.0009f, -0.9991f, 1.0009f, -0.9991f}, ref, {1e-3, 5e-4, "test"});
+  EXPECT_FALSE(drift.ok);
+  EXPECT_NEAR(drift.rms_rel_err, 9e-4, 1e-6);
 }
 
 TEST(OpHarness, CorrectImplementationIsVerifiedAndTimed) {
