@@ -3,14 +3,14 @@
 # the same shapes: matmul_quant (q8_0, q4_0) = MUL_MAT, softmax = SOFT_MAX, rms_norm = RMS_NORM + MUL.
 # test-backend-ops is built in a scratch folder outside the repo; both run alternately, --rounds times.
 #
-#   bench/ops_vs_test_backend_ops.sh [--batch 4] [--seq 512] [--feature 768] [--rounds 2] [--device cpu]
+#   bench/ops_vs_test_backend_ops.sh [--batch 16] [--seq 512] [--feature 768] [--rounds 2] [--device cpu]
 #
 # Matching what test-backend-ops does: one thread on this 2-core VM (it uses hardware_concurrency/2),
 # warm inputs (--rotate 0: it reuses one buffer), and its figure is a mean over copies of the op in
 # one graph, so mtb's median of one-graph-per-call also carries ggml's per-graph overhead.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
-batch=4 seq=512 feature=768 rounds=2 device=cpu
+batch=16 seq=512 feature=768 rounds=2 device=cpu
 scratch="${TBO_BUILD:-/work/tbo-build}"
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -33,7 +33,7 @@ if [[ ! -x "$scratch/bin/test-backend-ops" ]]; then
 fi
 tbo="$scratch/bin/test-backend-ops"
 gen="$scratch/tbo_cases"
-c++ -std=c++17 -O1 -I"$llama/ggml/include" "$here/bench/tbo_cases.cpp" "$scratch/ggml/src/libggml-base.a" -lpthread -o "$gen"
+c++ -std=c++17 -O1 -I"$llama/ggml/include" "$here/bench/tbo_cases.cpp" "$scratch/ggml/src/libggml-base.a" -fopenmp -lpthread -lm -o "$gen"
 cases="$scratch/mtb_cases.txt"
 "$gen" "$batch" "$seq" "$feature" > "$cases"
 backend=CPU; [[ "$device" == cuda ]] && backend=CUDA0
@@ -42,32 +42,36 @@ threads=$(( $(nproc) / 2 )); (( threads < 1 )) && threads=1
 
 out="$(mktemp -d)"
 for r in $(seq "$rounds"); do
-  "$tbo" perf -b "$backend" --test-file "$cases" --output csv > "$out/tbo_$r.csv" 2>/dev/null
-  "$mtb" ops -b ggml -d "$device" --ops matmul_quant,softmax,rms_norm --quant q8_0,q4_0 --batch "$batch" --seq "$seq" \
-    --feature "$feature" --threads "$threads" --rotate 0 --time-cap 2 --target-ci 0.01 --no-report \
-    --measurements "$out/m$r" -o csv > "$out/mtb_$r.csv" 2>/dev/null || true
+  "$tbo" perf -b "$backend" --test-file "$cases" > "$out/tbo_$r.txt" 2>/dev/null
+  # ggml-cpu fuses RMS_NORM + MUL into one pass; test-backend-ops times the nodes one by one, so the
+  # comparison runs mtb unfused (GGML_CPU_DISABLE_FUSION=1), and mtb's fused rms_norm is shown beside it.
+  common=(ops -b ggml -d "$device" --batch "$batch" --seq "$seq" --feature "$feature" --threads "$threads" --rotate 0
+          --time-cap 2 --target-ci 0.01 --no-report -o csv)
+  GGML_CPU_DISABLE_FUSION=1 "$mtb" "${common[@]}" --ops matmul_quant,softmax,rms_norm --quant q8_0,q4_0 \
+    --measurements "$out/m$r" > "$out/mtb_$r.csv" 2>/dev/null || true
+  "$mtb" "${common[@]}" --ops rms_norm --measurements "$out/f$r" > "$out/fused_$r.csv" 2>/dev/null || true
 done
 python3 - "$out" "$rounds" "$batch" "$seq" "$feature" "$threads" <<'PY'
 import csv, glob, statistics, sys
 out, rounds, b, t, d, th = sys.argv[1], int(sys.argv[2]), *sys.argv[3:]
-tbo = {}   # name -> [us per round]
-for f in sorted(glob.glob(f"{out}/tbo_*.csv")):
-    for row in csv.DictReader(open(f)):
-        if row.get("test_mode") != "perf": continue
-        name = row["op_params"] if "op_params" in row else ""
-        key = next((k for k in ("mtb_matmul_q8_0", "mtb_matmul_q4_0", "mtb_softmax", "mtb_rms_norm_weight", "mtb_rms_norm") if k in str(row)), None)
-        if key: tbo.setdefault(key, []).append(float(row["time_us"]))
+import re
+tbo = {}   # node name -> [us per run, one per round]: its console lines "name=...): N runs - X us/run"
+for f in sorted(glob.glob(f"{out}/tbo_*.txt")):
+    for m in re.finditer(r"name=(mtb_\w+),.*?:\s+\d+ runs -\s+([\d.]+) us/run", open(f).read()):
+        tbo.setdefault(m.group(1), []).append(float(m.group(2)))
 mtb = {}
-for f in sorted(glob.glob(f"{out}/mtb_*.csv")):
-    for row in csv.DictReader(open(f)):
-        if row["status"] != "ok": continue
-        key = {"matmul_quant": f"mtb_matmul_{row['quant']}", "softmax": "mtb_softmax", "rms_norm": "mtb_rms_norm"}[row["op"]]
-        mtb.setdefault(key, []).append(float(row["median_ms"]) * 1e3)
+for pattern, suffix in ((f"{out}/mtb_*.csv", ""), (f"{out}/fused_*.csv", "_fused")):
+    for f in sorted(glob.glob(pattern)):
+        for row in csv.DictReader(open(f)):
+            if row["status"] != "ok": continue
+            key = {"matmul_quant": f"mtb_matmul_{row['quant']}", "softmax": "mtb_softmax", "rms_norm": "mtb_rms_norm"}[row["op"]]
+            mtb.setdefault(key + suffix, []).append(float(row["median_ms"]) * 1e3)
 print(f"ggml ops, batch {b} x seq {t} x feature {d}, {th} thread(s), {rounds} rounds (median of rounds)\n")
 print("| mtb op | test-backend-ops node(s) | test-backend-ops us | mtb us | mtb / tbo |")
 print("| --- | --- | ---: | ---: | ---: |")
 rows = [("matmul_quant q8_0", ["mtb_matmul_q8_0"], "mtb_matmul_q8_0"), ("matmul_quant q4_0", ["mtb_matmul_q4_0"], "mtb_matmul_q4_0"),
-        ("softmax", ["mtb_softmax"], "mtb_softmax"), ("rms_norm", ["mtb_rms_norm", "mtb_rms_norm_weight"], "mtb_rms_norm")]
+        ("softmax", ["mtb_softmax"], "mtb_softmax"), ("rms_norm (unfused)", ["mtb_rms_norm", "mtb_rms_norm_weight"], "mtb_rms_norm"),
+        ("rms_norm (ggml fuses it)", ["mtb_rms_norm", "mtb_rms_norm_weight"], "mtb_rms_norm_fused")]
 for label, nodes, key in rows:
     if not all(n in tbo for n in nodes) or key not in mtb:
         print(f"| {label} | missing | | | |"); continue
