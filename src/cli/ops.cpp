@@ -111,7 +111,7 @@ ops::OpRecord unrun_record(const ops::OpCase& c, Status st, const std::string& w
 std::string short_result(const ops::OpRecord& r) {
   if (r.status != Status::ok) return fmt::format("{}: {}", to_string(r.status), r.error);
   std::string s = fmt::format("{:.4f} ms ± {:.1f}% ({} reps, {}), {:.1f} GFLOP/s, {:.1f} GB/s", r.ms.median,
-                              100 * r.ms.rel_ci95(), r.ms.n, r.stop, r.gflops, r.gbs);
+                              100 * r.rel_ci(), r.ms.n, r.stop, r.gflops, r.gbs);
   if (r.roofline_pct > 0) s += fmt::format(", {:.1f}% of roofline", r.roofline_pct);
   return s + fmt::format(", err {:.1e}  ({:.1f} s)", r.verification.rel_err, r.wall_s);
 }
@@ -252,7 +252,7 @@ void add_ops(CLI::App& app) {
 attention ops and rope, quant to matmul_quant). Each case runs every backend on the same seeded
 inputs; the output is first compared with a float64 reference (batch element 0) and a case that is
 out of tolerance is marked failed, not timed. Then: warm-up calls, and timed calls until the 95%
-interval of the mean is within --target-ci of the median, or --time-cap. Inputs (weights included)
+interval of the median is within --target-ci of it, or --time-cap. Inputs (weights included)
 are rotated among copies so that a small op does not run from a warm cache.
 
 Ops: layer_norm rms_norm softmax linear matmul_quant rope swiglu sdpa mhsa encoder_layer decoder_layer
@@ -287,7 +287,7 @@ Exit status: 0 every case ran or was skipped with a reason, 3 a case failed (ver
   cmd->add_option("--seed", o->seed, "seed of the inputs and weights")->capture_default_str();
   cmd->add_option("--warmup", o->warmup, "warm-up calls (at most a quarter of --time-cap)")->capture_default_str();
   cmd->add_option("--min-reps", o->min_reps, "timed calls before the interval is checked")->capture_default_str();
-  cmd->add_option("--target-ci", o->target_ci, "stop when the 95% interval half-width / median is below this")
+  cmd->add_option("--target-ci", o->target_ci, "stop when the median's 95% interval half-width / median is below this")
       ->capture_default_str();
   cmd->add_option("--time-cap", o->time_cap_s, "seconds of timed calls per case at most")->capture_default_str();
   cmd->add_option("--rotate", o->rotate_mb,

@@ -41,6 +41,16 @@ Summary summarize(std::span<const double> samples) {
   return s;
 }
 
+Interval median_ci95(std::span<const double> samples) {
+  if (samples.empty()) return {};
+  std::vector<double> v(samples.begin(), samples.end());
+  std::sort(v.begin(), v.end());
+  const double n = double(v.size()), half = 0.98 * std::sqrt(n);
+  const auto lo = static_cast<size_t>(std::max(0.0, std::floor(n / 2 - half)));
+  const auto hi = static_cast<size_t>(std::min(n - 1, std::ceil(n / 2 + half)));
+  return {v[lo], v[hi]};
+}
+
 WelchTest welch_t_test(std::span<const double> a, std::span<const double> b) {
   WelchTest w;
   if (a.size() < 2 || b.size() < 2) return w;

@@ -15,6 +15,14 @@ struct Summary {
 };
 
 Summary summarize(std::span<const double> samples);
+
+// Distribution-free 95% interval of the median: order statistics at n/2 -+ 0.98 sqrt(n) (the binomial's
+// normal approximation). Unlike the t-interval of the mean it is not blown up by the few slow outliers
+// a busy machine adds, and it is about the figure reported (the median). Empty samples: {0, 0}.
+struct Interval {
+  double lo = 0, hi = 0;
+};
+Interval median_ci95(std::span<const double> samples);
 // Two-sided 95% Student-t quantile for `dof` degrees of freedom.
 double t95(int dof);
 

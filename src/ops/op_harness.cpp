@@ -31,8 +31,8 @@ int warm_up(OpInstance& inst, const OpCase& c, int slots) {
   return n;
 }
 
-// Timed calls, one sample each, rotating input copies; stops when the 95% interval of the mean is
-// within the target of the median (after min_reps), at the time cap, or at a hard ceiling of calls.
+// Timed calls, one sample each, rotating input copies; stops when the 95% interval of the median is
+// within the target of it (after min_reps), at the time cap, or at a hard ceiling of calls.
 std::string timed_reps(OpInstance& inst, const OpCase& c, int slots, std::vector<double>& ms) {
   constexpr size_t kMaxReps = 100000;
   const auto start = Clock::now();
@@ -42,7 +42,8 @@ std::string timed_reps(OpInstance& inst, const OpCase& c, int slots, std::vector
     inst.run(static_cast<int>(i % static_cast<size_t>(slots)));
     ms.push_back(seconds_since(t0) * 1e3);
     if (ms.size() >= next_check) {
-      if (summarize(ms).rel_ci95() <= c.target_rel_ci) return "converged";
+      const Interval ci = median_ci95(ms);
+      if ((ci.hi - ci.lo) / 2 <= c.target_rel_ci * summarize(ms).median) return "converged";
       next_check = ms.size() + std::max<size_t>(2, ms.size() / 8);  // summaries cost O(n log n): check sparsely
     }
     if (seconds_since(start) >= c.time_cap_s && ms.size() >= 2) return "time cap";
@@ -142,6 +143,7 @@ OpRecord run_op_case(OpBackend& backend, const OpCase& c, const OpContext& ctx,
     say("timing");
     r.stop = timed_reps(*inst, c, r.slots, r.samples_ms);
     r.ms = summarize(r.samples_ms);
+    r.median_ci = median_ci95(r.samples_ms);
 
     const double sec = r.ms.median / 1e3;
     r.gflops = r.flops / sec / 1e9;

@@ -83,7 +83,7 @@ void validate(const OpAxes& a) {
 std::string describe_plan(const OpAxes& a, size_t n) {
   return fmt::format(
       "  ops      {}\n  backends {}   devices {}   dtypes {}\n  batch {}   seq {}   feature {}   heads {}   mask {}   "
-      "quant {}\n  timing: {} warm-up calls, then calls until the 95% interval is within {:.0f}% of the median "
+      "quant {}\n  timing: {} warm-up calls, then calls until the median's 95% interval is within {:.0f}% of it "
       "(at least {}), or {} s\n  {} cases",
       fmt::join(a.ops, ","), fmt::join(a.backends, ","), fmt::join(a.devices, ","), fmt::join(a.dtypes, ","),
       fmt::join(a.batch, ","), fmt::join(a.seq, ","), fmt::join(a.feature, ","), fmt::join(a.heads, ","),

@@ -87,6 +87,7 @@ void to_json(nlohmann::json& j, const OpRecord& r) {
             {"warmup_reps", r.warmup_reps},
             {"samples_ms", r.samples_ms},
             {"ms", r.ms},
+            {"median_ci95_ms", {r.median_ci.lo, r.median_ci.hi}},
             {"stop", r.stop},
             {"slots", r.slots},
             {"rotated_bytes", r.rotated_bytes},
@@ -115,6 +116,7 @@ void from_json(const nlohmann::json& j, OpRecord& r) {
   r.warmup_reps = j.value("warmup_reps", 0);
   r.samples_ms = j.value("samples_ms", std::vector<double>{});
   if (j.contains("ms")) r.ms = j["ms"].get<Summary>();
+  if (j.contains("median_ci95_ms")) r.median_ci = {j["median_ci95_ms"].at(0).get<double>(), j["median_ci95_ms"].at(1).get<double>()};
   r.stop = j.value("stop", "");
   r.slots = j.value("slots", 1);
   r.rotated_bytes = j.value("rotated_bytes", 0.0);
@@ -145,7 +147,8 @@ const std::vector<std::string>& csv_header() {
       "name", "framework", "backend", "compile", "batch_size", "sequence_length", "num_warmup_iterations",
       "num_iterations", "num_repeats", "median_ms", "duration_ms", "std_ms", "dtype",
       // mtb's
-      "op", "variant", "feature", "heads", "mask", "quant", "n_threads", "status", "error", "ci95_lo_ms", "ci95_hi_ms",
+      "op", "variant", "feature", "heads", "mask", "quant", "n_threads", "status", "error", "median_ci95_lo_ms",
+      "median_ci95_hi_ms", "mean_ci95_lo_ms", "mean_ci95_hi_ms",
       "min_ms", "stop", "verified", "rel_err", "tolerance", "rms_rel_err", "rms_tolerance", "flops", "min_bytes", "gflops", "gbs", "pct_flops",
       "pct_bw", "roofline_pct", "slots", "backend_version", "device_name", "started_at"};
   return h;
@@ -160,7 +163,8 @@ std::vector<std::string> csv_row(const OpRecord& r) {
           std::to_string(c.seq), std::to_string(r.warmup_reps), std::to_string(r.samples_ms.size()), "1",
           t(r.ms.median), t(r.ms.mean), t(r.ms.stddev), c.dtype,
           c.op, c.variant, std::to_string(c.feature), std::to_string(c.heads), c.mask, c.quant,
-          std::to_string(c.threads), to_string(r.status), r.error, t(r.ms.ci95_lo), t(r.ms.ci95_hi), t(r.ms.min), r.stop,
+          std::to_string(c.threads), to_string(r.status), r.error, t(r.median_ci.lo), t(r.median_ci.hi), t(r.ms.ci95_lo),
+          t(r.ms.ci95_hi), t(r.ms.min), r.stop,
           checked ? (r.verification.ok ? "True" : "False") : "", checked ? num(r.verification.rel_err) : "",
           checked ? num(r.verification.tolerance) : "", checked ? num(r.verification.rms_rel_err) : "",
           checked ? num(r.verification.rms_tolerance) : "", num(r.flops), num(r.min_bytes), t(r.gflops), t(r.gbs),
@@ -199,7 +203,7 @@ std::string format_op_table(const std::vector<OpRecord>& records) {
     const auto& v = r.verification;
     rows.push_back({name, backend, c.device, c.dtype, std::to_string(c.batch), std::to_string(c.seq),
                     timed ? fmt::format("{:.4f}", r.ms.median) : "-",
-                    timed ? fmt::format("{:.1f}%", 100 * r.ms.rel_ci95()) : "-",
+                    timed ? fmt::format("{:.1f}%", 100 * r.rel_ci()) : "-",
                     timed ? std::to_string(r.ms.n) : "-", timed ? fmt::format("{:.1f}", r.gflops) : "-",
                     timed ? fmt::format("{:.1f}", r.gbs) : "-",
                     timed && r.roofline_pct > 0 ? fmt::format("{:.1f}%", r.roofline_pct) : "-",

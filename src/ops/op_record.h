@@ -25,8 +25,8 @@ struct OpCase {
   int batch = 1, seq = 64, feature = 768, heads = 1;
   int threads = 0;              // 0: physical cores
   uint64_t seed = 42;
-  // Timing: warm-up, then repetitions until the 95% interval of the mean is within `target_rel_ci`
-  // of the median (at least `min_reps`), or `time_cap_s` of timed work has passed.
+  // Timing: warm-up, then repetitions until the 95% interval of the median is within `target_rel_ci`
+  // of it (at least `min_reps`), or `time_cap_s` of timed work has passed.
   int warmup = 10;
   int min_reps = 10;
   double target_rel_ci = 0.02;
@@ -53,6 +53,8 @@ struct OpRecord {
   int warmup_reps = 0;
   std::vector<double> samples_ms;
   Summary ms;
+  Interval median_ci;  // 95% interval of the median (core/stats.h): what stopping compares
+  double rel_ci() const { return ms.median > 0 ? (median_ci.hi - median_ci.lo) / 2 / ms.median : 0; }
   std::string stop;  // "converged" (interval within target), "time cap", "max reps"
   int slots = 1;     // input copies rotated among
   double rotated_bytes = 0;

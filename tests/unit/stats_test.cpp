@@ -52,3 +52,16 @@ TEST(Stats, JsonRoundTrip) {
   EXPECT_DOUBLE_EQ(back.ci95_hi, s.ci95_hi);
   EXPECT_EQ(back.n, 3);
 }
+
+TEST(Stats, MedianIntervalIgnoresAFewOutliers) {
+  std::vector<double> v(40, 1.0);
+  for (int i = 0; i < 40; ++i) v[size_t(i)] = 1.0 + 0.001 * i;
+  v[3] = 50;  // two slow calls from a busy machine
+  v[7] = 80;
+  const Interval ci = median_ci95(v);
+  EXPECT_GE(ci.lo, 1.0);
+  EXPECT_LE(ci.hi, 1.04);
+  EXPECT_GT(summarize(v).rel_ci95(), 1.0);  // the mean's interval is swamped by them
+  EXPECT_EQ(median_ci95(std::vector<double>{}).hi, 0);
+  EXPECT_EQ(median_ci95(std::vector<double>{2.0}).lo, 2.0);
+}
