@@ -231,6 +231,11 @@ int run_ops(const OpsOptions& o, const std::vector<std::string>& argv) {
   fs::remove_all(refs, ec);
 
   const std::vector<ops::OpRecord> all = records_of(store->load_lines());
+  for (const auto& r : all)
+    if (r.status == Status::ok && r.calibration.empty()) {
+      fmt::print(stderr, "No measured ceilings for '{}': run `mtb info --calibrate` once for % of roofline.\n", r.spec.device);
+      break;
+    }
   store->update_settings({{"finished", !stopped && all.size() >= cases.size()}, {"finished_at", utc_now_iso8601()}});
   fmt::print("{}", format_output(all, o.output));
   fmt::print(stderr, "\nResults: {}\n", store->dir().string());
