@@ -21,7 +21,7 @@ say() { printf '\n=== %s (%s)\n' "$*" "$(date -u +%H:%M:%S)"; }
 
 if has test; then
   say "op tests (CPU and CUDA)"
-  ctest --test-dir "$BUILD" -R 'Op|GgmlOps|TorchOps|OpsE2E' --output-on-failure 2>&1 | tee "$OUT/ops-tests.log" | tail -15
+  ctest --test-dir "$BUILD" -R '^(Op|GgmlOps|TorchOps|OpsE2E)' --output-on-failure 2>&1 | tee "$OUT/ops-tests.log" | tail -15
 fi
 if has quick; then
   say "mtb ops quick default on cuda"

@@ -28,7 +28,7 @@ if [[ ! -x "$scratch/bin/test-backend-ops" ]]; then
   cuda=OFF; [[ "$device" == cuda ]] && cuda=ON
   cmake -S "$llama" -B "$scratch" -DCMAKE_BUILD_TYPE=Release -DLLAMA_BUILD_TESTS=ON -DLLAMA_BUILD_TOOLS=OFF \
     -DLLAMA_BUILD_SERVER=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_CURL=OFF -DLLAMA_OPENSSL=OFF -DGGML_NATIVE=ON \
-    -DBUILD_SHARED_LIBS=OFF -DGGML_CUDA=$cuda >/dev/null
+    -DBUILD_SHARED_LIBS=OFF -DGGML_CUDA=$cuda -DCMAKE_CUDA_ARCHITECTURES="${CUDA_ARCHS:-90}" >/dev/null
   cmake --build "$scratch" --target test-backend-ops -j"$(nproc)" >/dev/null
 fi
 tbo="$scratch/bin/test-backend-ops"
@@ -41,15 +41,22 @@ threads=$(( $(nproc) / 2 )); (( threads < 1 )) && threads=1
 [[ "$device" == cuda ]] && threads=0
 
 out="$(mktemp -d)"
+# Alternate op by op (test-backend-ops, then mtb, on the same shape), so a busy machine's drift hits
+# both sides of each ratio alike.
+# ggml (CPU and CUDA) fuses RMS_NORM + MUL into one pass; test-backend-ops times the nodes one by one,
+# so the comparison runs mtb unfused (GGML_{CPU,CUDA}_DISABLE_FUSION=1), its fused rms_norm beside it.
+common=(ops -b ggml -d "$device" --batch "$batch" --seq "$seq" --feature "$feature" --threads "$threads" --rotate 0
+        --time-cap 2 --target-ci 0.01 --no-report -o csv)
 for r in $(seq "$rounds"); do
-  "$tbo" perf -b "$backend" --test-file "$cases" > "$out/tbo_$r.txt" 2>/dev/null
-  # ggml-cpu fuses RMS_NORM + MUL into one pass; test-backend-ops times the nodes one by one, so the
-  # comparison runs mtb unfused (GGML_CPU_DISABLE_FUSION=1), and mtb's fused rms_norm is shown beside it.
-  common=(ops -b ggml -d "$device" --batch "$batch" --seq "$seq" --feature "$feature" --threads "$threads" --rotate 0
-          --time-cap 2 --target-ci 0.01 --no-report -o csv)
-  GGML_CPU_DISABLE_FUSION=1 "$mtb" "${common[@]}" --ops matmul_quant,softmax,rms_norm --quant q8_0,q4_0 \
-    --measurements "$out/m$r" > "$out/mtb_$r.csv" 2>/dev/null || true
-  "$mtb" "${common[@]}" --ops rms_norm --measurements "$out/f$r" > "$out/fused_$r.csv" 2>/dev/null || true
+  for op in matmul_q8_0 matmul_q4_0 softmax rms_norm; do
+    "$tbo" perf -b "$backend" --test-file "$cases" -p "name=mtb_${op}" >> "$out/tbo_$r.txt" 2>/dev/null
+    case "$op" in
+      matmul_*) args=(--ops matmul_quant --quant "${op#matmul_}") ;;
+      *) args=(--ops "$op") ;;
+    esac
+    GGML_CPU_DISABLE_FUSION=1 GGML_CUDA_DISABLE_FUSION=1 "$mtb" "${common[@]}" "${args[@]}" --measurements "$out/m" >> "$out/mtb_$r.csv" 2>/dev/null || true
+  done
+  "$mtb" "${common[@]}" --ops rms_norm --measurements "$out/f" > "$out/fused_$r.csv" 2>/dev/null || true
 done
 python3 - "$out" "$rounds" "$batch" "$seq" "$feature" "$threads" <<'PY'
 import csv, glob, statistics, sys
@@ -62,8 +69,8 @@ for f in sorted(glob.glob(f"{out}/tbo_*.txt")):
 mtb = {}
 for pattern, suffix in ((f"{out}/mtb_*.csv", ""), (f"{out}/fused_*.csv", "_fused")):
     for f in sorted(glob.glob(pattern)):
-        for row in csv.DictReader(open(f)):
-            if row["status"] != "ok": continue
+        for row in csv.DictReader(open(f)):  # repeated header lines read as rows whose status is "status"
+            if row.get("status") != "ok": continue
             key = {"matmul_quant": f"mtb_matmul_{row['quant']}", "softmax": "mtb_softmax", "rms_norm": "mtb_rms_norm"}[row["op"]]
             mtb.setdefault(key + suffix, []).append(float(row["median_ms"]) * 1e3)
 print(f"ggml ops, batch {b} x seq {t} x feature {d}, {th} thread(s), {rounds} rounds (median of rounds)\n")
