@@ -38,7 +38,7 @@ if has torchref; then
 fi
 if has tbo; then
   say "ggml: mtb vs test-backend-ops -m perf on CUDA0 (builds test-backend-ops in a scratch folder)"
-  TBO_BUILD=${TBO_BUILD:-/tmp/tbo-build-cuda} bench/ops_vs_test_backend_ops.sh --device cuda --batch 64 --seq 512 \
+  MTB=$MTB TBO_BUILD=${TBO_BUILD:-/tmp/tbo-build-cuda} bench/ops_vs_test_backend_ops.sh --device cuda --batch 64 --seq 512 \
     | tee "$OUT/ops-tbo.md"
 fi
 if has sweep; then

@@ -23,7 +23,7 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 llama="$here/third_party/llama.cpp"
-mtb="$here/build/mtb"
+mtb="${MTB:-$here/build/mtb}"
 if [[ ! -x "$scratch/bin/test-backend-ops" ]]; then
   cuda=OFF; [[ "$device" == cuda ]] && cuda=ON
   cmake -S "$llama" -B "$scratch" -DCMAKE_BUILD_TYPE=Release -DLLAMA_BUILD_TESTS=ON -DLLAMA_BUILD_TOOLS=OFF \
