@@ -51,6 +51,7 @@ struct OpsOptions {
   std::string report = "site";
   bool no_report = false;
   bool verbose = false;
+  bool dry_run = false;
 };
 
 ops::OpAxes axes_from(const OpsOptions& o) {
@@ -157,6 +158,11 @@ int run_ops(const OpsOptions& o, const std::vector<std::string>& argv) {
   const std::vector<ops::OpCase> cases = ops::expand(axes, plan_hooks());
   if (cases.empty()) throw std::runtime_error("the plan is empty (no backend has the asked quant formats?)");
 
+  if (o.dry_run) {
+    fmt::print("Plan:\n{}\n", ops::describe_plan(axes, cases.size()));
+    for (const auto& c : cases) fmt::print("  {}\n", c.label());
+    return 0;
+  }
   std::set<std::string> done;
   if (store) {
     for (const auto& r : records_of(store->load_lines())) done.insert(r.spec.key());
@@ -307,6 +313,7 @@ Exit status: 0 every case ran or was skipped with a reason, 3 a case failed (ver
       ->capture_default_str();
   cmd->add_flag("--no-report", o->no_report, "do not write the report at the end");
   cmd->add_flag("-v,--verbose", o->verbose, "show the workers' and frameworks' logs");
+  cmd->add_flag("--dry-run", o->dry_run, "print the plan (every case) and stop: nothing runs, nothing is written");
   cmd->callback([o, cmd] {
     std::vector<std::string> argv{"mtb", "ops"};
     for (const auto& r : cmd->get_options())

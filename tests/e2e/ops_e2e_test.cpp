@@ -118,3 +118,13 @@ TEST(OpsE2E, BadAxisIsOneClearMessage) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.out.find("unknown op 'conv2d'"), std::string::npos) << r.out;
 }
+
+TEST(OpsE2E, DryRunPrintsThePlanAndWritesNothing) {
+  const fs::path root = e2e::fresh_dir();
+  const auto r = e2e::run_mtb("ops --ops layer_norm,sdpa --batch 1,2 --heads 1,8 --mask none,causal -b ggml --dry-run "
+                              "--measurements " + e2e::sh_quote(root.string()));
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("10 cases"), std::string::npos) << r.out;  // 2 batch x (1 + 2 heads x 2 masks)
+  EXPECT_NE(r.out.find("sdpa ggml cpu float32 b2 t128 h8 causal"), std::string::npos) << r.out;
+  EXPECT_FALSE(fs::exists(root / "layer_benchmarks"));
+}
