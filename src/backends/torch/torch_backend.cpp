@@ -172,9 +172,10 @@ class TorchSession final : public LlmSession {
 
  private:
   // Greedy ids of logits [B, V] (argmax on the device; the copy to the host waits for the device).
-  std::vector<Token> take(const at::Tensor& logits) {
+  std::vector<Token> take(const at::Tensor& logits) { return take(logits, logits.argmax(-1)); }
+  std::vector<Token> take(const at::Tensor& logits, const at::Tensor& device_ids) {
     last_logits_ = logits;
-    auto ids = logits.argmax(-1).cpu();
+    auto ids = device_ids.cpu();
     std::vector<Token> out(static_cast<size_t>(batch_));
     for (int b = 0; b < batch_; ++b) out[b] = static_cast<Token>(ids[b].item<int64_t>());
     return out;
@@ -191,7 +192,10 @@ class TorchSession final : public LlmSession {
       g_tokens_.copy_(host_tokens);
       g_pos_.fill_(pos_);
       const int64_t n_ctx = model_->options().n_ctx;
-      auto run = [&] { g_logits_ = model_->forward(g_tokens_, g_pos_, n_ctx, -1, false).select(1, 0); };
+      auto run = [&] {  // the argmax too: one kernel launch fewer per step outside the graph
+        g_logits_ = model_->forward(g_tokens_, g_pos_, n_ctx, -1, false).select(1, 0);
+        g_ids_ = g_logits_.argmax(-1);
+      };
       at::cuda::getCurrentCUDAStream().synchronize();
       auto side = c10::cuda::getStreamFromPool();
       {
@@ -208,10 +212,10 @@ class TorchSession final : public LlmSession {
     g_pos_.fill_(pos_);
     graph_->replay();
     ++pos_;
-    return take(g_logits_);
+    return take(g_logits_, g_ids_);
   }
   std::unique_ptr<at::cuda::CUDAGraph> graph_;
-  at::Tensor g_tokens_, g_pos_, g_logits_;
+  at::Tensor g_tokens_, g_pos_, g_logits_, g_ids_;
 #endif
 
   ModelFacts make_facts(const TensorSource& src, const LoadRequest& req, const Plan& p) const {

@@ -33,8 +33,8 @@ inline constexpr auto none = c10::nullopt;
 
 inline const char* attention_path() { return MTB_TORCH_HAS_SDPA ? "at::scaled_dot_product_attention" : "matmul-softmax-matmul"; }
 
-// q [B, H, T, D]; k, v [B, KV, S, D] with H a multiple of KV; mask [T, S] bool (true: attend) or
-// none; causal: key j attends to query i iff j <= i (only with T == S and no mask).
+// q [B, H, T, D]; k, v [B, KV, S, D] with H a multiple of KV; mask [T, S] additive (0: attend,
+// -inf: hidden) in q's dtype, or none; causal: key j attends to query i iff j <= i (only with T == S and no mask).
 inline at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                             const Opt<at::Tensor>& mask, double scale, bool causal) {
   const int64_t group = q.size(1) / k.size(1);
@@ -51,7 +51,7 @@ inline at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::
   const int64_t B = q.size(0), KV = k.size(1), T = q.size(2), D = q.size(3), S = k.size(2);
   auto qg = q.reshape({B, KV, group, T, D});
   auto scores = at::matmul(qg, k.unsqueeze(2).transpose(-1, -2)).mul_(scale).to(at::kFloat);  // [B, KV, g, T, S]
-  if (mask) scores.masked_fill_(mask->logical_not(), -INFINITY);
+  if (mask) scores.add_(mask->to(at::kFloat));
   else if (causal) scores.masked_fill_(at::ones({T, S}, q.options().dtype(at::kBool)).triu(1), -INFINITY);
   auto out = at::matmul(scores.softmax(-1).to(q.scalar_type()), v.unsqueeze(2));  // [B, KV, g, T, D]
   return out.reshape({B, KV * group, T, D});

@@ -22,6 +22,11 @@ struct Layer {
   Linear qkv, o, gate_up, down;  // Q, K, V and gate, up fused: two matmuls fewer per layer
 };
 
+// cos and sin of every position, [n_ctx, D], in the rotate-half layout (see rope_tables).
+struct RopeTables {
+  at::Tensor cos, sin;
+};
+
 struct ModelOptions {
   at::Device device = at::kCPU;
   at::ScalarType dtype = at::kFloat;
@@ -48,16 +53,17 @@ class Decoder {
  private:
   at::Tensor load(const TensorSource& src, const std::string& name, at::ScalarType dtype);
   Linear linear(const TensorSource& src, std::vector<std::string> names, bool bias);
-  at::Tensor rope(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin) const;
+  std::pair<at::Tensor, at::Tensor> qkv_rotation(const RopeTables& t, const at::Tensor& positions) const;
+  static at::Tensor rotate(const at::Tensor& x, const std::pair<at::Tensor, at::Tensor>& rot);
 
   ModelConfig cfg_;
   ModelOptions opt_;
   at::Tensor embed, out_norm;
   Linear lm_head;
   std::vector<Layer> layers_;
-  at::Tensor cos_global_, sin_global_, cos_local_, sin_local_;  // [n_ctx, D/2], computed once
+  RopeTables rope_global_, rope_local_;                        // computed once
   at::Tensor key_pos_;                                         // arange(n_ctx): builds masks on the device
-  std::vector<at::Tensor> k_cache_, v_cache_;                  // per layer [B, KV, n_ctx, D]
+  std::vector<at::Tensor> kv_cache_;                           // per layer [2 (K, V), B, KV, n_ctx, D]
   uint64_t n_params_ = 0, weight_bytes_ = 0;
 };
 
