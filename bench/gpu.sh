@@ -38,14 +38,15 @@ if has build; then
   cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DMTB_CUDA=ON -DMTB_BUILD_TESTS=ON -DMTB_TORCH=AUTO \
         -DCMAKE_CUDA_ARCHITECTURES="${CUDA_ARCHS:-90}" ${torch_prefix:+-DCMAKE_PREFIX_PATH="$torch_prefix"} \
         >"$OUT/configure.log" 2>&1 || { tail -40 "$OUT/configure.log"; exit 1; }
-  if ! cmake --build "$BUILD" --target mtb mtb_tests llama-bench -j "$(nproc)" >"$OUT/build.log" 2>&1; then
+  read -r -a targets <<<"${GPU_TARGETS:-mtb mtb_tests llama-bench}"
+  if ! cmake --build "$BUILD" --target "${targets[@]}" -j "$(nproc)" >"$OUT/build.log" 2>&1; then
     grep -E "error|Error" "$OUT/build.log" | head -40
     [ -n "$torch_prefix" ] || exit 1
     # A torch build error must not cost the llama.cpp measurements: say so loudly, build without it.
     echo "gpu.sh: BUILD WITH TORCH FAILED (log: build.log); building without the torch backend"
     cp "$OUT/build.log" "$OUT/build-torch-failed.log"
     cmake -S . -B "$BUILD" -DMTB_TORCH=OFF >>"$OUT/configure.log" 2>&1
-    cmake --build "$BUILD" --target mtb mtb_tests llama-bench -j "$(nproc)" >"$OUT/build.log" 2>&1 \
+    cmake --build "$BUILD" --target "${targets[@]}" -j "$(nproc)" >"$OUT/build.log" 2>&1 \
       || { grep -E "error|Error" "$OUT/build.log" | head -40; exit 1; }
   fi
   echo "built in $(( $(date +%s) - T0 )) s"

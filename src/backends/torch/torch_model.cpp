@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "backends/backend.h"
 #include "backends/torch/torch_compat.h"
 
 namespace mtb::torch_backend {
@@ -31,15 +32,43 @@ RopeTables rope_tables(int n_ctx, int head_dim, double base, double scale, const
 }  // namespace
 
 at::Tensor Linear::operator()(const at::Tensor& x) const {
-  if (scales.defined()) {
-    auto y = torch_compat::int8_weight_mm(x.reshape({-1, x.size(-1)}), w, scales);
-    auto sizes = x.sizes().vec();
-    sizes.back() = w.size(0);
-    y = y.reshape(sizes);
-    return b.defined() ? y + b : y;
-  }
-  return at::linear(x, w, b.defined() ? torch_compat::Opt<at::Tensor>(b) : torch_compat::none);
+  if (quant == WeightQuant::none)
+    return at::linear(x, w, b.defined() ? torch_compat::Opt<at::Tensor>(b) : torch_compat::none);
+  auto x2 = x.reshape({-1, x.size(-1)});
+  auto y = quant == WeightQuant::int8 ? torch_compat::int8_weight_mm(x2, w, scales)
+                                      : torch_compat::int4_weight_mm(x2, w, kInt4Group, scales);
+  auto sizes = x.sizes().vec();
+  sizes.back() = out_features;
+  y = y.reshape(sizes);
+  return b.defined() ? y + b : y;
 }
+
+namespace {
+
+// Symmetric per-output-channel int8, the layout _weight_int8pack_mm takes.
+void quantize_int8(Linear& l, at::ScalarType dtype) {
+  auto amax = l.w.abs().amax(1).clamp_min(1e-12);
+  l.scales = (amax / 127.0).to(dtype);
+  l.w = (l.w / (amax / 127.0).unsqueeze(1)).round().clamp(-127, 127).to(at::kChar);
+}
+
+// Asymmetric group-wise int4 as torchao quantizes for tinygemm: per group of kInt4Group inputs,
+// scale = (max - min) / 15 and zero = min + 8 * scale, so w = (q - 8) * scale + zero.
+void quantize_int4(Linear& l) {
+  const int64_t N = l.w.size(0), K = l.w.size(1);
+  if (K % kInt4Group != 0)
+    throw Unsupported(fmt::format("torch int4 weights need every matmul's input size to be a multiple of {} (the group size); "
+                                  "this model has {}", kInt4Group, K));
+  auto g = l.w.to(at::kFloat).view({N, K / kInt4Group, kInt4Group});
+  auto lo = std::get<0>(g.min(2, true)), hi = std::get<0>(g.max(2, true));
+  auto scale = ((hi - lo) / 15.0).clamp_min(1e-6);
+  auto q = ((g - lo) / scale).round().clamp(0, 15).to(at::kByte).view({N, K});
+  auto zero = lo + scale * 8.0;
+  l.scales = at::cat({scale, zero}, 2).transpose(0, 1).contiguous().to(at::kBFloat16);  // [K / group, N, 2]
+  l.w = torch_compat::int4_pack(q);
+}
+
+}  // namespace
 
 at::Tensor Decoder::load(const TensorSource& src, const std::string& name, at::ScalarType dtype) {
   HostTensor h = src.read(name);
@@ -52,18 +81,17 @@ at::Tensor Decoder::load(const TensorSource& src, const std::string& name, at::S
 Linear Decoder::linear(const TensorSource& src, std::vector<std::string> names, bool bias) {
   std::vector<at::Tensor> ws, bs;
   for (const auto& n : names) {
-    ws.push_back(load(src, n + ".weight", opt_.int8_weights ? at::kFloat : opt_.dtype));
+    ws.push_back(load(src, n + ".weight", opt_.quant != WeightQuant::none ? at::kFloat : opt_.dtype));
     if (bias) bs.push_back(load(src, n + ".bias", opt_.dtype));
   }
   Linear l;
   l.w = ws.size() == 1 ? ws[0] : at::cat(ws, 0);
   if (bias) l.b = bs.size() == 1 ? bs[0] : at::cat(bs, 0);
-  if (opt_.int8_weights) {
-    // Symmetric per-output-channel int8, the layout _weight_int8pack_mm takes.
-    auto amax = l.w.abs().amax(1).clamp_min(1e-12);
-    l.scales = (amax / 127.0).to(opt_.dtype);
-    l.w = (l.w / (amax / 127.0).unsqueeze(1)).round().clamp(-127, 127).to(at::kChar);
-  }
+  l.out_features = l.w.size(0);
+  l.quant = opt_.quant;
+  if (l.quant == WeightQuant::int8) quantize_int8(l, opt_.dtype);
+  if (l.quant == WeightQuant::int4) quantize_int4(l);
+  if (l.scales.defined()) weight_bytes_ += uint64_t(l.scales.numel() * l.scales.element_size());
   weight_bytes_ += uint64_t(l.w.numel() * l.w.element_size());
   return l;
 }
@@ -76,7 +104,8 @@ Decoder::Decoder(const TensorSource& src, const ModelOptions& opt) : cfg_(src.co
   out_norm = load(src, "output_norm.weight", opt.dtype);
   if (c.tied_embeddings) {
     lm_head.w = embed;
-    if (opt.int8_weights) lm_head = linear(src, {"token_embd"}, false);
+    lm_head.out_features = embed.size(0);
+    if (opt.quant != WeightQuant::none) lm_head = linear(src, {"token_embd"}, false);
   } else {
     lm_head = linear(src, {"output"}, false);
   }

@@ -11,9 +11,18 @@
 
 namespace mtb::torch_backend {
 
-// A Linear layer, dense or weight-only int8 (per output channel scales).
+// How the big matmuls' weights are stored: as the compute dtype, or weight-only quantized.
+enum class WeightQuant { none, int8, int4 };
+
+// Group size of int4 weights: 128, torchao's and gpt-fast's default for the tinygemm kernel.
+inline constexpr int64_t kInt4Group = 128;
+
+// A Linear layer: dense, weight-only int8 (per-output-channel scales) or weight-only int4
+// (group-wise scales and zeros, packed for the tinygemm kernel).
 struct Linear {
-  at::Tensor w, b, scales;  // scales defined: w is int8
+  at::Tensor w, b, scales;  // int8: scales [N]; int4: scales = scales_zeros [K / group, N, 2]
+  WeightQuant quant = WeightQuant::none;
+  int64_t out_features = 0;
   at::Tensor operator()(const at::Tensor& x) const;
 };
 
@@ -30,7 +39,7 @@ struct RopeTables {
 struct ModelOptions {
   at::Device device = at::kCPU;
   at::ScalarType dtype = at::kFloat;
-  bool int8_weights = false;  // weight-only int8 for the big matmuls
+  WeightQuant quant = WeightQuant::none;  // for the big matmuls
   int batch = 1, n_ctx = 0;
 };
 
