@@ -48,9 +48,11 @@ struct Plan {
   torch_backend::WeightQuant quant = torch_backend::WeightQuant::none;
 };
 
-const char* matmul_kernel(torch_backend::WeightQuant q) {
+const char* matmul_kernel(torch_backend::WeightQuant q, bool cpu) {
   switch (q) {
-    case torch_backend::WeightQuant::int8: return "aten::_weight_int8pack_mm (int8 weight-only, per-channel scales)";
+    case torch_backend::WeightQuant::int8:
+      return cpu ? "aten::_weight_int8pack_mm (int8 weight-only, per-channel scales)"
+                 : "int8 weight-only, per-channel scales: weight.to(dtype), aten::linear, * scales (gpt-fast's eager form)";
     case torch_backend::WeightQuant::int4: return "aten::_weight_int4pack_mm (int4 weight-only tinygemm, group 128, scales + zeros)";
     default: return "aten::linear";
   }
@@ -106,7 +108,7 @@ std::string dtype_probe(const Plan& p, const std::string& device) {
   } catch (const std::exception& e) {
     std::string msg = e.what();
     msg = msg.substr(0, msg.find('\n'));
-    why = fmt::format("libtorch " TORCH_VERSION " cannot run {} with {} on {}: {}", matmul_kernel(p.quant), c10::toString(p.dtype),
+    why = fmt::format("libtorch " TORCH_VERSION " cannot run {} with {} on {}: {}", matmul_kernel(p.quant, device == "cpu"), c10::toString(p.dtype),
                       device, msg);
   }
   return cache[key] = why;
@@ -252,7 +254,7 @@ class TorchSession final : public LlmSession {
     f.extra = {{"torch_version", TORCH_VERSION},
                {"n_threads", threads_},
                {"dtype", c10::toString(p.dtype)},
-               {"matmul", matmul_kernel(p.quant)},
+               {"matmul", matmul_kernel(p.quant, req.device == "cpu")},
                {"attention", torch_compat::attention_path()},
                {"kv_cache", fmt::format("static, {} x {} tokens, {}", batch_, req.n_ctx, c10::toString(p.dtype))},
                {"cuda_graph", use_graph_},
