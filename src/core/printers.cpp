@@ -42,6 +42,7 @@ std::vector<std::string> table_row(const Record& r) {
   if (c.batch != 1) ng += fmt::format(" x{}", c.batch);
   std::string status = to_string(r.status);
   if (!r.error.empty()) status += ": " + r.error;
+  if (const auto noisy = r.noise_flag(); !noisy.empty()) status += ", noisy: " + noisy;
   const std::string ttft = r.ttft_s.n ? fmt::format("{:.1f}", r.ttft_s.median * 1e3) : "-";
   const std::string mem = r.status == Status::ok ? format_bytes(r.peak_rss_bytes + r.peak_device_bytes) : "-";
   return {c.model, c.backend, c.device, c.precision, np, ng, format_rate(r.prompt_tps), format_rate(r.gen_tps), ttft, mem, status};
