@@ -108,3 +108,23 @@ INSTANTIATE_TEST_SUITE_P(Families, MlxCheck,
                              if (c == '-') c = '_';
                            return n;
                          });
+
+TEST(MlxCheckE2E, HalfPrecisionsAgreeWithinTheirBounds) {
+  SKIP_WITHOUT_MLX();
+  for (const char* t : {"f16", "bf16"}) {
+    const Result r = run_mtb(std::string("check -b llamacpp,mlx -m tiny -t ") + t + " -p 24 -n 4 --batch 2");
+    EXPECT_EQ(r.exit_code, 0) << t << "\n" << r.out;
+    EXPECT_NE(r.out.find("PASS"), std::string::npos) << r.out;
+  }
+}
+
+TEST(MlxCheckE2E, EightBitAffineTracksQ8_0) {
+  SKIP_WITHOUT_MLX();
+  // MLX requantizes the file's q8_0 values to its own 8-bit affine groups of 64: a second rounding
+  // that the tiny models (init std 0.2, so every rounding grows through the layers) turn into ~8e-2
+  // of logit difference, so the bound is wider than check's q8_0 default. A wrong quantized product
+  // or embedding lookup gives errors of order 1.
+  const Result r = run_mtb("check -b llamacpp,mlx -m tiny -t q8_0 -p 24 -n 4 --batch 2 --rtol 0.12 --top1 0.75");
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("PASS"), std::string::npos) << r.out;
+}
