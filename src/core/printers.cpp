@@ -52,29 +52,29 @@ size_t width(const std::string& s) {
   return static_cast<size_t>(std::count_if(s.begin(), s.end(), [](char ch) { return (ch & 0xC0) != 0x80; }));
 }
 
-std::string markdown(const std::vector<std::vector<std::string>>& rows) {
+}  // namespace
+
+std::string markdown_table(const std::vector<std::vector<std::string>>& rows, const std::vector<bool>& numeric) {
   std::vector<size_t> w(rows[0].size(), 0);
   for (const auto& r : rows)
     for (size_t i = 0; i < r.size(); ++i) w[i] = std::max(w[i], width(r[i]));
+  auto right = [&](size_t i) { return i < numeric.size() && numeric[i]; };
   std::string out;
   auto line = [&](const std::vector<std::string>& r) {
     out += "|";
     for (size_t i = 0; i < r.size(); ++i) {
-      const bool right = i >= 4 && i <= 9;  // numbers
       const std::string pad(w[i] - width(r[i]), ' ');
-      out += " " + (right ? pad + r[i] : r[i] + pad) + " |";
+      out += " " + (right(i) ? pad + r[i] : r[i] + pad) + " |";
     }
     out += "\n";
   };
   line(rows[0]);
   out += "|";
-  for (size_t i = 0; i < w.size(); ++i) out += (i >= 4 && i <= 9 ? " " + std::string(w[i] - 1, '-') + ": |" : " " + std::string(w[i], '-') + " |");
+  for (size_t i = 0; i < w.size(); ++i) out += (right(i) ? " " + std::string(w[i] - 1, '-') + ": |" : " " + std::string(w[i], '-') + " |");
   out += "\n";
   for (size_t i = 1; i < rows.size(); ++i) line(rows[i]);
   return out;
 }
-
-}  // namespace
 
 std::string format_records(const std::vector<Record>& records, OutputFormat f) {
   switch (f) {
@@ -82,7 +82,9 @@ std::string format_records(const std::vector<Record>& records, OutputFormat f) {
     case OutputFormat::md: {
       std::vector<std::vector<std::string>> rows{table_header()};
       for (const auto& r : records) rows.push_back(table_row(r));
-      return markdown(rows);
+      std::vector<bool> numeric(rows[0].size(), false);
+      for (size_t i = 4; i <= 9; ++i) numeric[i] = true;
+      return markdown_table(rows, numeric);
     }
     case OutputFormat::csv: {
       std::string out;
