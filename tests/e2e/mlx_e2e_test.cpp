@@ -3,6 +3,9 @@
 // MLX (CI) every test here skips, saying why.
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <set>
+
 #include "e2e_util.h"
 
 using namespace e2e;
@@ -127,4 +130,34 @@ TEST(MlxCheckE2E, EightBitAffineTracksQ8_0) {
   const Result r = run_mtb("check -b llamacpp,mlx -m tiny -t q8_0 -p 24 -n 4 --batch 2 --rtol 0.12 --top1 0.75");
   EXPECT_EQ(r.exit_code, 0) << r.out;
   EXPECT_NE(r.out.find("PASS"), std::string::npos) << r.out;
+}
+
+TEST(MlxOpsE2E, EveryOpRunsAndIsVerifiedBesideTheOtherBackends) {
+  SKIP_WITHOUT_MLX();
+#ifdef MTB_HAVE_TORCH
+  const std::string backends = "torch,ggml,mlx";
+#else
+  const std::string backends = "ggml,mlx";
+#endif
+  const fs::path root = fresh_dir();
+  const Result r = run_mtb("ops -b " + backends + " --batch 1 --seq 16 --feature 64 --heads 2 --time-cap 0.02 --warmup 1 "
+                           "--min-reps 2 --no-report --measurements " + root.string());
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  fs::path run;
+  for (const auto& hw : fs::directory_iterator(root / "layer_benchmarks"))
+    for (const auto& dir : fs::directory_iterator(hw.path())) run = dir.path();
+  std::ifstream in(run / "results.jsonl");
+  std::set<std::string> mlx_ok;
+  int mlx_cases = 0;
+  for (std::string line; std::getline(in, line);) {
+    const auto j = nlohmann::json::parse(line);
+    if (j.at("backend") != "mlx") continue;
+    ++mlx_cases;
+    SCOPED_TRACE(j.dump().substr(0, 300));
+    EXPECT_EQ(j.at("status"), "ok") << j.value("error", "");
+    EXPECT_TRUE(j.at("verification").at("ok").get<bool>());
+    mlx_ok.insert(j.at("op").get<std::string>() + (j.at("extra").value("compiled", false) ? "+compiled" : ""));
+  }
+  EXPECT_EQ(mlx_cases, 2 * 16);  // eager and compiled: 11 ops, 4 with two masks, matmul_quant with q8_0 and q4_0
+  EXPECT_EQ(mlx_ok.size(), 2 * 11u);
 }

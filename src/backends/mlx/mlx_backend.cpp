@@ -4,7 +4,6 @@
 // call returns only when its result is computed.
 #include "backends/mlx/mlx_backend.h"
 
-#include <dlfcn.h>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -75,23 +74,6 @@ std::string kernel_probe(const Plan& p, const mx::Device& d) {
   return {};
 }
 
-int default_threads() {
-  const HostInfo h = host_info();
-  return std::max(1, h.performance_cores > 0 ? h.performance_cores : h.physical_cores);
-}
-
-// MLX's CPU matmuls run in the BLAS it links (OpenBLAS on Linux, Accelerate on a Mac), which keeps
-// its own thread pool. OpenBLAS can be told the count at run time: looked up, not linked, so a
-// build against Accelerate needs nothing. Returns the count set, 0 when the BLAS offers no knob.
-int set_blas_threads(int n) {
-  using SetThreads = void (*)(int);
-  if (auto f = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) {
-    f(n);
-    return n;
-  }
-  return 0;
-}
-
 // A float32 array's values on the host (the array is made row-contiguous and evaluated first).
 std::vector<float> to_host(const mx::array& a, const mx::Device& d) {
   mx::array c = mx::contiguous(a, false, d);
@@ -112,7 +94,7 @@ class MlxSession final : public LlmSession {
     opt.bits = p.bits;
     opt.batch = req.batch;
     opt.n_ctx = req.n_ctx;
-    if (opt.device == mx::Device::cpu) blas_threads_ = set_blas_threads(req.threads > 0 ? req.threads : default_threads());
+    if (opt.device == mx::Device::cpu) blas_threads_ = mlx_backend::set_cpu_threads(req.threads);
     mx::reset_peak_memory();
     model_ = std::make_unique<Decoder>(*src, opt);
     facts_ = make_facts(*src, req, p);

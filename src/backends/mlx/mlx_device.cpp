@@ -1,6 +1,11 @@
 #include "backends/mlx/mlx_device.h"
 
+#include <dlfcn.h>
 #include <fmt/format.h>
+
+#include <algorithm>
+
+#include "core/system_info.h"
 
 namespace mtb::mlx_backend {
 namespace mx = mlx::core;
@@ -31,6 +36,19 @@ std::string mlx_device_name(const mx::Device& d) {
   } catch (const std::exception&) {  // a backend without device_info: the caller falls back
   }
   return {};
+}
+
+int set_cpu_threads(int requested) {
+  const HostInfo h = host_info();
+  const int n = requested > 0 ? requested : std::max(1, h.performance_cores > 0 ? h.performance_cores : h.physical_cores);
+  // Looked up, not linked: a build against Accelerate needs nothing, and OpenBLAS is in the process
+  // already as MLX's dependency.
+  using SetThreads = void (*)(int);
+  if (auto f = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) {
+    f(n);
+    return n;
+  }
+  return 0;
 }
 
 }  // namespace mtb::mlx_backend

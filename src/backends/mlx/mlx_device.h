@@ -14,4 +14,9 @@ std::optional<mlx::core::Device> mlx_device(const std::string& name, std::string
 // A readable name of the device ("Apple M3 Max", "NVIDIA H100 ..."), empty when MLX gives none.
 std::string mlx_device_name(const mlx::core::Device& d);
 
+// MLX's CPU matrix products run in the BLAS it links (OpenBLAS on Linux, Accelerate on a Mac), which
+// keeps its own thread pool. Sets OpenBLAS's count to `requested` (0: the physical cores) and
+// returns it, or returns 0 when the BLAS offers no such knob.
+int set_cpu_threads(int requested);
+
 }  // namespace mtb::mlx_backend
