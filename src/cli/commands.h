@@ -25,5 +25,7 @@ std::filesystem::path write_report(const std::vector<std::string>& roots, const 
 void report_after_run(const std::filesystem::path& run_dir, const std::string& out);
 void add_check(CLI::App& app);  // `mtb check`: two backends, same tokens, logits compared
 void add_worker(CLI::App& app);  // hidden: `mtb __worker` runs one case for `mtb llm`
+void add_ops(CLI::App& app);     // `mtb ops`: operators and layers, verified, against the roofline
+void add_op_worker(CLI::App& app);  // hidden: `mtb __op_worker` runs one case for `mtb ops`
 
 }  // namespace mtb::cli

@@ -77,29 +77,29 @@ size_t width(const std::string& s) {
   return static_cast<size_t>(std::count_if(s.begin(), s.end(), [](char ch) { return (ch & 0xC0) != 0x80; }));
 }
 
-std::string markdown(const std::vector<std::vector<std::string>>& rows) {
+}  // namespace
+
+std::string markdown_table(const std::vector<std::vector<std::string>>& rows, const std::vector<bool>& numeric) {
   std::vector<size_t> w(rows[0].size(), 0);
   for (const auto& r : rows)
     for (size_t i = 0; i < r.size(); ++i) w[i] = std::max(w[i], width(r[i]));
+  auto right = [&](size_t i) { return i < numeric.size() && numeric[i]; };
   std::string out;
   auto line = [&](const std::vector<std::string>& r) {
     out += "|";
     for (size_t i = 0; i < r.size(); ++i) {
-      const bool right = i >= 4 && i + 1 < r.size();  // numbers: all but the names and the status
       const std::string pad(w[i] - width(r[i]), ' ');
-      out += " " + (right ? pad + r[i] : r[i] + pad) + " |";
+      out += " " + (right(i) ? pad + r[i] : r[i] + pad) + " |";
     }
     out += "\n";
   };
   line(rows[0]);
   out += "|";
-  for (size_t i = 0; i < w.size(); ++i) out += (i >= 4 && i + 1 < w.size() ? " " + std::string(w[i] - 1, '-') + ": |" : " " + std::string(w[i], '-') + " |");
+  for (size_t i = 0; i < w.size(); ++i) out += (right(i) ? " " + std::string(w[i] - 1, '-') + ": |" : " " + std::string(w[i], '-') + " |");
   out += "\n";
   for (size_t i = 1; i < rows.size(); ++i) line(rows[i]);
   return out;
 }
-
-}  // namespace
 
 std::string format_records(const std::vector<Record>& records, OutputFormat f) {
   switch (f) {
@@ -108,7 +108,9 @@ std::string format_records(const std::vector<Record>& records, OutputFormat f) {
       const Extras x(records);
       std::vector<std::vector<std::string>> rows{table_header(x)};
       for (const auto& r : records) rows.push_back(table_row(r, x));
-      return markdown(rows);
+      std::vector<bool> numeric(rows[0].size(), true);  // all but the names and the status
+      for (size_t i : {size_t(0), size_t(1), size_t(2), size_t(3), rows[0].size() - 1}) numeric[i] = false;
+      return markdown_table(rows, numeric);
     }
     case OutputFormat::csv: {
       std::string out;

@@ -76,7 +76,7 @@ std::string run_timestamp() {
 }
 
 RunStore RunStore::create(const fs::path& root, const std::string& kind, const std::string& hardware,
-                          const nlohmann::json& settings) {
+                          const nlohmann::json& settings, CsvFormatter csv) {
   const fs::path parent = root / kind / hardware;
   std::error_code ec;
   fs::create_directories(parent, ec);
@@ -87,6 +87,7 @@ RunStore RunStore::create(const fs::path& root, const std::string& kind, const s
   fs::create_directory(dir, ec);
   if (ec) throw std::runtime_error(fmt::format("cannot create {}: {}", dir.string(), ec.message()));
   RunStore s(dir);
+  s.csv_ = std::move(csv);
   s.settings_ = settings;
   s.settings_["datetime"] = dir.filename().string();
   write_file_atomic(dir / kSettings, s.settings_.dump(2) + "\n");
@@ -97,12 +98,13 @@ RunStore RunStore::create(const fs::path& root, const std::string& kind, const s
   return s;
 }
 
-RunStore RunStore::open(const fs::path& dir) {
+RunStore RunStore::open(const fs::path& dir, CsvFormatter csv) {
   if (!fs::is_directory(dir)) throw std::runtime_error(fmt::format("--resume {}: no such folder", dir.string()));
   if (!fs::exists(dir / kSettings) || !fs::exists(dir / kResults))
     throw std::runtime_error(fmt::format("--resume {}: not an mtb run folder (it needs {} and {})", dir.string(),
                                          kSettings, kResults));
   RunStore s(dir);
+  s.csv_ = std::move(csv);
   std::ifstream in(dir / kSettings);
   try {
     s.settings_ = nlohmann::json::parse(in);
@@ -119,32 +121,38 @@ void RunStore::update_settings(const nlohmann::json& patch) {
   write_file_atomic(dir_ / kSettings, settings_.dump(2) + "\n");
 }
 
-std::vector<Record> RunStore::load_records() {
+std::vector<nlohmann::json> RunStore::load_lines() {
   std::ifstream in(dir_ / kResults, std::ios::binary);
   std::string line, good;
-  records_.clear();
+  lines_.clear();
   bool torn = false;
   while (std::getline(in, line)) {
     if (line.empty()) continue;
     try {
-      records_.push_back(nlohmann::json::parse(line).get<Record>());
+      lines_.push_back(nlohmann::json::parse(line));
       good += line + "\n";
     } catch (const std::exception&) {
       torn = true;  // only a killed write leaves a bad line; it held no finished case
     }
   }
   if (torn) write_file_atomic(dir_ / kResults, good);
-  return records_;
+  return lines_;
 }
 
-void RunStore::append(const Record& r) {
+std::vector<Record> RunStore::load_records() {
+  std::vector<Record> out;
+  for (const auto& j : load_lines()) out.push_back(j.get<Record>());
+  return out;
+}
+
+void RunStore::append_line(const nlohmann::json& j) {
   const fs::path p = dir_ / kResults;
   const int fd = ::open(p.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
   if (fd < 0) write_error(p, errno);
   struct stat st {};
   const off_t before = ::fstat(fd, &st) == 0 ? st.st_size : -1;
   try {
-    write_all(fd, nlohmann::json(r).dump() + "\n", p);
+    write_all(fd, j.dump() + "\n", p);
     if (::fsync(fd) != 0) write_error(p, errno);
   } catch (...) {
     // A partial line (disk full mid-write) would corrupt the file for readers: cut it off again.
@@ -153,10 +161,17 @@ void RunStore::append(const Record& r) {
     throw;
   }
   ::close(fd);
-  records_.push_back(r);
+  lines_.push_back(j);
   write_csv();
 }
 
-void RunStore::write_csv() { write_file_atomic(dir_ / kCsv, format_records(records_, OutputFormat::csv)); }
+void RunStore::append(const Record& r) { append_line(nlohmann::json(r)); }
+
+void RunStore::write_csv() {
+  if (csv_) return write_file_atomic(dir_ / kCsv, csv_(lines_));
+  std::vector<Record> records;
+  for (const auto& j : lines_) records.push_back(j.get<Record>());
+  write_file_atomic(dir_ / kCsv, format_records(records, OutputFormat::csv));
+}
 
 }  // namespace mtb

@@ -113,6 +113,7 @@ std::vector<LayerRecord> import_layer_rows(const CsvTable& t, std::vector<Proble
   std::vector<LayerRecord> out;
   for (size_t i = 0; i < t.rows.size(); ++i) {
     const Row row{t, i};
+    if (const auto* st = row.find("status"); st && *st != "ok") continue;  // mtb's failed/skipped cases: no timing
     try {
       LayerRecord r;
       r.name = row.text("name");

@@ -86,6 +86,11 @@ Run load_run(const fs::path& dir, std::vector<Problem>& problems) {
 
   if (fs::is_regular_file(dir / kResults)) {  // mtb's own run; its CSV is derived from these records
     run.origin = "mtb";
+    if (kind_from_path(dir) == RunKind::layer) {  // `mtb ops`: its CSV has the ancestor's layer columns first
+      run.kind = RunKind::layer;
+      run.layers = import_layer_rows(read_csv(dir / kCsv), problems);
+      return run;
+    }
     run.kind = RunKind::llm;
     run.llm = read_results_jsonl(dir / kResults, problems);
     return run;

@@ -1,0 +1,11 @@
+// ggml as an `mtb ops` backend: each op a ggml graph built once, computed on a ggml-backend device.
+#pragma once
+#include <memory>
+
+#include "backends/op_backend.h"
+
+namespace mtb {
+
+std::unique_ptr<OpBackend> make_ggml_op_backend();
+
+}  // namespace mtb

@@ -1,0 +1,308 @@
+// `mtb ops`: single operators and transformer layers across frameworks, verified against a float64
+// reference and placed against this machine's measured ceilings. Every axis a comma list; the plan
+// is their product, printed first; each case runs in its own worker process (`mtb __op_worker`) and
+// is appended to measurements/layer_benchmarks/<hardware>/<time>/ as soon as it ends.
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <set>
+
+#include "backends/op_backend.h"
+#include "build_info.h"
+#include "cli/commands.h"
+#include "cli/run_context.h"
+#include "core/harness.h"
+#include "core/plan.h"
+#include "core/store.h"
+#include "core/worker.h"
+#include "ops/op_plan.h"
+
+namespace mtb::cli {
+namespace fs = std::filesystem;
+namespace {
+
+// The quick default: every op on every backend, one mid-sized shape, both masks; the ancestor's
+// sweep is in --help.
+struct OpsOptions {
+  std::string ops;  // empty: all
+  std::string backends;  // empty: every compiled-in op backend
+  std::string devices = "cpu";
+  std::string dtypes = "float32";
+  std::string batch = "4";
+  std::string seq = "128";
+  std::string feature = "768";
+  std::string heads = "8";
+  std::string masks = "none,causal";
+  std::string quants = "q8_0,q4_0,int8";
+  std::string threads = "0";
+  uint64_t seed = 42;
+  int warmup = 10;
+  int min_reps = 10;
+  double target_ci = 0.02;
+  double time_cap_s = 1.0;
+  double timeout_s = 300;
+  std::string output = "table";
+  std::string measurements = "measurements";
+  std::string resume;
+  std::string report = "site";
+  bool no_report = false;
+  bool verbose = false;
+};
+
+ops::OpAxes axes_from(const OpsOptions& o) {
+  ops::OpAxes a;
+  if (o.ops.empty()) {
+    for (ops::Op op : ops::all_ops()) a.ops.push_back(ops::op_name(op));
+  } else {
+    a.ops = split_list(o.ops);
+  }
+  a.backends = o.backends.empty() ? op_backend_names() : split_list(o.backends);
+  a.devices = split_list(o.devices);
+  a.dtypes = split_list(o.dtypes);
+  a.masks = split_list(o.masks);
+  a.quants = split_list(o.quants);
+  a.batch = parse_int_list(o.batch, "--batch");
+  a.seq = parse_int_list(o.seq, "--seq");
+  a.feature = parse_int_list(o.feature, "--feature");
+  a.heads = parse_int_list(o.heads, "--heads");
+  a.threads = parse_int_list(o.threads, "--threads");
+  a.timing.seed = o.seed;
+  a.timing.warmup = o.warmup;
+  a.timing.min_reps = o.min_reps;
+  a.timing.target_rel_ci = o.target_ci;
+  a.timing.time_cap_s = o.time_cap_s;
+  a.timing.timeout_s = o.timeout_s;
+  return a;
+}
+
+ops::PlanHooks plan_hooks() {
+  ops::PlanHooks h;
+  h.variants = [](const std::string& backend, const std::string& device) {
+    OpBackend* b = find_op_backend(backend);
+    return b ? b->compiled_variants(device) : std::vector<std::string>{};
+  };
+  h.has_quant = [](const std::string& backend, const std::string& quant) {
+    OpBackend* b = find_op_backend(backend);
+    if (!b) return true;  // validation names the missing backend
+    const auto f = b->quant_formats();
+    return std::find(f.begin(), f.end(), quant) != f.end();
+  };
+  return h;
+}
+
+ops::OpRecord unrun_record(const ops::OpCase& c, Status st, const std::string& why) {
+  ops::OpRecord r;
+  r.spec = c;
+  r.status = st;
+  r.error = why;
+  r.started_at = utc_now_iso8601();
+  try {
+    r.title = ops::op_title(ops::op_from_name(c.op), c.shape());
+  } catch (const std::exception&) {
+  }
+  return r;
+}
+
+std::string short_result(const ops::OpRecord& r) {
+  if (r.status != Status::ok) return fmt::format("{}: {}", to_string(r.status), r.error);
+  std::string s = fmt::format("{:.4f} ms ± {:.1f}% ({} reps, {}), {:.1f} GFLOP/s, {:.1f} GB/s", r.ms.median,
+                              100 * r.ms.rel_ci95(), r.ms.n, r.stop, r.gflops, r.gbs);
+  if (r.roofline_pct > 0) s += fmt::format(", {:.1f}% of roofline", r.roofline_pct);
+  return s + fmt::format(", err {:.1e}  ({:.1f} s)", r.verification.rel_err, r.wall_s);
+}
+
+std::vector<ops::OpRecord> records_of(const std::vector<nlohmann::json>& lines) {
+  std::vector<ops::OpRecord> out;
+  for (const auto& j : lines) out.push_back(j.get<ops::OpRecord>());
+  return out;
+}
+
+std::string format_output(const std::vector<ops::OpRecord>& all, const std::string& how) {
+  if (how == "table" || how == "md") return ops::format_op_table(all);
+  if (how == "csv") return ops::format_op_csv(all);
+  if (how == "json") return nlohmann::json(all).dump(2) + "\n";
+  if (how == "jsonl") {
+    std::string s;
+    for (const auto& r : all) s += nlohmann::json(r).dump() + "\n";
+    return s;
+  }
+  throw std::runtime_error(fmt::format("unknown output '{}' (table, csv, json, jsonl, md)", how));
+}
+
+CsvFormatter op_csv() {
+  return [](const std::vector<nlohmann::json>& lines) { return ops::format_op_csv(records_of(lines)); };
+}
+
+int run_ops(const OpsOptions& o, const std::vector<std::string>& argv) {
+  install_interrupt_handler();
+  (void)format_output({}, o.output);  // a bad -o fails before anything runs
+  std::optional<RunStore> store;
+  ops::OpAxes axes;
+  if (!o.resume.empty()) {
+    store = RunStore::open(o.resume, op_csv());
+    axes = ops::axes_from_json(store->settings().at("plan").at("axes"));
+  } else {
+    axes = axes_from(o);
+  }
+  ops::validate(axes);
+  for (const auto& b : axes.backends)
+    if (!find_op_backend(b))
+      throw std::runtime_error(fmt::format("backend '{}' is not available in this build (compiled in: {})", b,
+                                           fmt::join(op_backend_names(), ", ")));
+  const std::vector<ops::OpCase> cases = ops::expand(axes, plan_hooks());
+  if (cases.empty()) throw std::runtime_error("the plan is empty (no backend has the asked quant formats?)");
+
+  std::set<std::string> done;
+  if (store) {
+    for (const auto& r : records_of(store->load_lines())) done.insert(r.spec.key());
+    fmt::print(stderr, "Resuming {}: {} of {} cases already done\n", store->dir().string(), done.size(), cases.size());
+  } else {
+    const MachineContext m = machine_context();
+    nlohmann::json plan_cases = nlohmann::json::array(), versions = nlohmann::json::object();
+    for (const auto& c : cases) plan_cases.push_back(c);
+    for (const auto& b : op_backends()) versions[b->name()] = b->version();
+    nlohmann::json settings = {
+        {"contributor", std::getenv("USER") ? std::getenv("USER") : ""},
+        {"git_commit", build::kCommit},
+        {"benchmark_settings",
+         {{"num_warmup_iterations", axes.timing.warmup},
+          {"num_iterations", "adaptive"},
+          {"num_repeats", 1},
+          {"dtype", axes.dtypes},
+          {"min_reps", axes.timing.min_reps},
+          {"target_rel_ci95", axes.timing.target_rel_ci},
+          {"time_cap_s", axes.timing.time_cap_s}}},
+        {"hardware_info", hardware_info_json(m)},
+        {"software_info", software_info_json()},
+        {"op_backends", versions},
+        {"seed", axes.timing.seed},
+        {"command", argv},
+        {"plan", {{"axes", ops::to_json(axes)}, {"cases", plan_cases}}},
+        {"finished", false}};
+    store = RunStore::create(o.measurements, "layer_benchmarks", m.hardware, settings, op_csv());
+  }
+  fmt::print(stderr, "Plan:\n{}\nRun folder: {}\n", ops::describe_plan(axes, cases.size()), store->dir().string());
+
+  // References of one shape serve every backend and batch size: cached for this run only.
+  const fs::path refs = fs::temp_directory_path() / fmt::format("mtb-op-references-{}", getpid());
+  const std::string exe = self_exe_path();
+  const bool show_progress = isatty(STDERR_FILENO) && !o.verbose;
+  int n_failed = 0, index = 0;
+  bool stopped = false;
+  for (const ops::OpCase& c : cases) {
+    ++index;
+    if (done.count(c.key())) continue;
+    if (interrupted()) {
+      stopped = true;
+      break;
+    }
+    fmt::print(stderr, "[{}/{}] {} ... ", index, cases.size(), c.label());
+    ops::OpRecord r;
+    try {
+      const nlohmann::json req = {{"case", c}, {"reference_cache", refs.string()}};
+      const WorkerResult w = run_worker({exe, "__op_worker"}, req.dump(), c.timeout_s, o.verbose, [&](const std::string& p) {
+        if (show_progress) fmt::print(stderr, "\r\033[K[{}/{}] {} ... {}", index, cases.size(), c.label(), p);
+      });
+      if (show_progress) fmt::print(stderr, "\r\033[K[{}/{}] {} ... ", index, cases.size(), c.label());
+      if (w.interrupted) {
+        fmt::print(stderr, "interrupted\n");
+        stopped = true;
+        break;
+      }
+      if (!w.result.empty()) {
+        r = nlohmann::json::parse(w.result).get<ops::OpRecord>();
+      } else {
+        r = unrun_record(c, Status::failed, w.failure_reason());
+        r.wall_s = w.wall_s;
+      }
+    } catch (const std::exception& e) {
+      r = unrun_record(c, Status::failed, e.what());
+    }
+    if (r.status == Status::failed) ++n_failed;
+    store->append_line(nlohmann::json(r));
+    fmt::print(stderr, "{}\n", short_result(r));
+  }
+  std::error_code ec;
+  fs::remove_all(refs, ec);
+
+  const std::vector<ops::OpRecord> all = records_of(store->load_lines());
+  store->update_settings({{"finished", !stopped && all.size() >= cases.size()}, {"finished_at", utc_now_iso8601()}});
+  fmt::print("{}", format_output(all, o.output));
+  fmt::print(stderr, "\nResults: {}\n", store->dir().string());
+  if (!o.no_report) report_after_run(store->dir(), o.report);
+  if (stopped) {
+    fmt::print(stderr, "Stopped early: {} of {} cases recorded. Finish with: mtb ops --resume '{}'\n", all.size(),
+               cases.size(), store->dir().string());
+    return 130;
+  }
+  return n_failed ? 3 : 0;
+}
+
+}  // namespace
+
+void add_ops(CLI::App& app) {
+  auto o = std::make_shared<OpsOptions>();
+  auto* cmd = app.add_subcommand("ops", "Benchmark single operators and transformer layers, verified, against the roofline.");
+  cmd->footer(R"(Every axis takes a comma list; the plan is their cartesian product (heads and mask apply to the
+attention ops and rope, quant to matmul_quant). Each case runs every backend on the same seeded
+inputs; the output is first compared with a float64 reference (batch element 0) and a case that is
+out of tolerance is marked failed, not timed. Then: warm-up calls, and timed calls until the 95%
+interval of the mean is within --target-ci of the median, or --time-cap. Inputs (weights included)
+are rotated among copies so that a small op does not run from a warm cache.
+
+Ops: layer_norm rms_norm softmax linear matmul_quant rope swiglu sdpa mhsa encoder_layer decoder_layer
+  (semantics: nn.LayerNorm, Llama's RMSNorm, nn.Linear, NeoX RoPE, Llama's SwiGLU MLP,
+  nn.MultiheadAttention, nn.Transformer{Encoder,Decoder}Layer with dim_feedforward 2048, post-norm)
+Quant formats: q8_0, q4_0 (ggml), int8 weight-only with per-row scales (torch >= 2.3).
+
+Examples:
+  mtb ops                                     the quick default: every op, batch 4 x seq 128, float32, CPU
+  mtb ops --ops linear,sdpa --mask causal --heads 1,8
+  mtb ops -d cuda --dtype float32,bfloat16    torch eager + torch CUDA graph + ggml-cuda
+  mtb ops --batch 64,32,16,8,1 --seq 512,256,128,64 --heads 1,8 --mask none,causal \
+          --dtype float32,bfloat16            the ancestor's full layer sweep
+  mtb ops --resume measurements/layer_benchmarks/<hardware>/<time>
+
+% of roofline needs the device's ceilings: run `mtb info --calibrate` once.
+Exit status: 0 every case ran or was skipped with a reason, 3 a case failed (verification included),
+130 interrupted (finish with --resume), 1 bad input.)");
+  cmd->add_option("--ops", o->ops, "ops (default: all)");
+  cmd->add_option("-b,--backend", o->backends, "backends: " + fmt::format("{}", fmt::join(op_backend_names(), ", ")) +
+                                                    " (default: all)");
+  cmd->add_option("-d,--device", o->devices, "devices: cpu, cuda, metal")->capture_default_str();
+  cmd->add_option("--dtype", o->dtypes, "float32, bfloat16, float16")->capture_default_str();
+  cmd->add_option("--batch", o->batch, "batch sizes")->capture_default_str();
+  cmd->add_option("--seq", o->seq, "sequence lengths")->capture_default_str();
+  cmd->add_option("--feature", o->feature, "model widths (the ancestor's 768)")->capture_default_str();
+  cmd->add_option("--heads", o->heads, "attention heads")->capture_default_str();
+  cmd->add_option("--mask", o->masks, "attention masks: none, causal")->capture_default_str();
+  cmd->add_option("--quant", o->quants, "matmul_quant weight formats (each backend runs those it has)")
+      ->capture_default_str();
+  cmd->add_option("--threads", o->threads, "CPU threads (0: physical cores)")->capture_default_str();
+  cmd->add_option("--seed", o->seed, "seed of the inputs and weights")->capture_default_str();
+  cmd->add_option("--warmup", o->warmup, "warm-up calls (at most a quarter of --time-cap)")->capture_default_str();
+  cmd->add_option("--min-reps", o->min_reps, "timed calls before the interval is checked")->capture_default_str();
+  cmd->add_option("--target-ci", o->target_ci, "stop when the 95% interval half-width / median is below this")
+      ->capture_default_str();
+  cmd->add_option("--time-cap", o->time_cap_s, "seconds of timed calls per case at most")->capture_default_str();
+  cmd->add_option("--timeout", o->timeout_s, "seconds a case's worker may take before it is killed (0: none)")
+      ->capture_default_str();
+  cmd->add_option("-o,--output", o->output, "printed at the end: table, csv, json, jsonl, md")->capture_default_str();
+  cmd->add_option("--measurements", o->measurements, "root of the run store")->capture_default_str();
+  cmd->add_option("--resume", o->resume, "finish an interrupted run folder: runs only its missing cases");
+  cmd->add_option("--report", o->report, "write the HTML report of the measurement root here at the end")
+      ->capture_default_str();
+  cmd->add_flag("--no-report", o->no_report, "do not write the report at the end");
+  cmd->add_flag("-v,--verbose", o->verbose, "show the workers' and frameworks' logs");
+  cmd->callback([o, cmd] {
+    std::vector<std::string> argv{"mtb", "ops"};
+    for (const auto& r : cmd->get_options())
+      for (const auto& v : r->results()) argv.push_back(r->get_name() + "=" + v);
+    exit_code() = run_ops(*o, argv);
+  });
+}
+
+}  // namespace mtb::cli

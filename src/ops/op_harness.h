@@ -1,0 +1,32 @@
+// Runs one `mtb ops` case against a backend: seeded inputs, prepare, verify against the float64
+// reference, warm-up, timed repetitions until the interval is tight or the time cap, roofline.
+// The only code that reads a clock around op work.
+#pragma once
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "backends/op_backend.h"
+#include "core/calibration.h"
+#include "ops/op_record.h"
+
+namespace mtb::ops {
+
+struct OpContext {
+  std::optional<Calibration> calibration;  // this device's ceilings (`mtb info --calibrate`)
+  std::filesystem::path reference_cache;   // folder caching references across cases; empty: no cache
+  double rotate_bytes = 128e6;             // rotate among enough input copies to touch this many bytes
+  int max_slots = 16;
+};
+
+// Never throws for a case's own trouble: it comes back as a failed or skipped record.
+OpRecord run_op_case(OpBackend& backend, const OpCase& c, const OpContext& ctx,
+                     const std::function<void(const std::string&)>& progress = {});
+
+// The reference of a case's batch element 0, from `ctx.reference_cache` when there, else computed
+// (and cached). Effective inputs (quantized weights as used) bypass the cache.
+std::vector<double> case_reference(const OpCase& c, const std::vector<HostTensor>& inputs, const OpContext& ctx,
+                                   bool cacheable);
+
+}  // namespace mtb::ops
