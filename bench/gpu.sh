@@ -1,23 +1,62 @@
 #!/usr/bin/env bash
-# Everything mtb checks and measures on a GPU machine, in one script: CUDA build, the test suite
-# (GPU tests included), device ceilings, llama-bench parity and a GPU benchmark plan. Writes logs,
-# run folders and a summary to $OUT (default ./gpu-out). Rerunnable: each stage skips finished work.
+# Everything mtb checks and measures on a GPU machine, in one run: the CUDA build (llama.cpp, and
+# the torch backend from the pip torch there), the test suite with the GPU tests, the device
+# ceilings, llama-bench parity, torch beside llama.cpp, the GPU sweep, the op benchmark, and a
+# summary table (summary.md) naming the date, the GPU and the commit.
 #
-#   bench/gpu.sh [build] [test] [parity] [sweep]     (default: all four)
+#   bench/gpu.sh [STAGE...]       run in the foreground (default: every stage, in this order)
+#   bench/gpu.sh --detach [STAGE...]
+#                                 run in a new process session and return at once: the run outlives
+#                                 the command that started it (a remote shell's time limit, say)
+#   bench/gpu.sh --status         the detached run's progress; copies its results to $OUT when set
 #
+# Stages: build test parity llm sweep ops summary. Results go to $GPU_RESULTS (default
+# /tmp/mtb-gpu); each stage's output is a file there, so a rerun of one stage replaces only its own.
+# Knobs: CUDA_ARCHS (90), GPU_TARGETS (mtb mtb_tests llama-bench), PARITY_MODELS, SWEEP_MODELS (every
+# zoo model up to 8B), SWEEP_TYPES (bf16,q8_0,q4_0), SWEEP_PROMPTS (64,256,1024,4096),
+# SWEEP_BUDGET_S (600: no new model starts after it; the summary names those left out).
 # On a machine without a package registry, run bench/pack-device.sh beforehand where there is one
-# and carry .device/ along: the script unpacks it. CUDA_ARCHS (default 90) picks the GPU targets.
+# and carry .device/ along: the script unpacks it.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
-OUT=${OUT:-$ROOT/gpu-out}
+RES=${GPU_RESULTS:-/tmp/mtb-gpu}
 BUILD=${MTB_BUILD_DIR:-$ROOT/build-cuda}
 export MTB_CACHE_DIR=${MTB_CACHE_DIR:-/tmp/mtb-cache}
-mkdir -p "$OUT"
-stages=("$@"); [ ${#stages[@]} -eq 0 ] && stages=(build test parity sweep)
+mkdir -p "$RES"
+
+# Copies what a reader needs (small files only) to $OUT, where a remote runner collects them.
+export_results() {
+  [ -n "${OUT:-}" ] && [ "$OUT" != "$RES" ] || return 0
+  mkdir -p "$OUT"
+  for f in summary.md gpu.log tests.log parity-*.md llm.md sweep.md ops-*.md; do
+    for g in "$RES"/$f; do [ -f "$g" ] && cp "$g" "$OUT/"; done
+  done
+  return 0
+}
+
+case "${1:-}" in
+  --detach)
+    shift
+    rm -f "$RES/done" "$RES/failed"
+    setsid nohup bash "$0" "$@" >"$RES/gpu.log" 2>&1 </dev/null &
+    echo "gpu.sh: started (pid $!), log $RES/gpu.log; follow with: bench/gpu.sh --status"
+    exit 0 ;;
+  --status)
+    tail -n 25 "$RES/gpu.log" 2>/dev/null || echo "gpu.sh: no run in $RES"
+    if [ -f "$RES/done" ]; then echo "gpu.sh: FINISHED: $(cat "$RES/done")"
+    elif [ -f "$RES/failed" ]; then echo "gpu.sh: FAILED: $(cat "$RES/failed")"
+    else echo "gpu.sh: still running"; fi
+    export_results
+    exit 0 ;;
+  -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+esac
+
+stages=("$@"); [ ${#stages[@]} -eq 0 ] && stages=(build test parity llm sweep ops summary)
 has() { local s; for s in "${stages[@]}"; do [ "$s" = "$1" ] && return 0; done; return 1; }
 say() { printf '\n=== %s (%s)\n' "$*" "$(date -u +%H:%M:%S)"; }
 T0=$(date +%s)
+trap 'echo "stage failed at line $LINENO after $(( $(date +%s) - T0 )) s" > "$RES/failed"; export_results' ERR
 
 # --- dependencies: from the packed .device/ where the machine has no registry --------------------
 if [ -d .device/debs ] && [ ! -f /usr/include/brotli/decode.h ]; then
@@ -29,51 +68,96 @@ if [ ! -f third_party/llama.cpp/CMakeLists.txt ]; then
   tar -xzf .device/llama.cpp.tar.gz -C third_party/llama.cpp
   cp .device/llama.cpp.commit third_party/llama.cpp/.mtb-commit
 fi
+# A copied tree's own git history may lag the commit it was copied from: pack-device.sh names it.
+[ -f .device/mtb.commit ] && export MTB_COMMIT=$(cat .device/mtb.commit)
 export MTB_VOCAB_DIR=$ROOT/third_party/llama.cpp/models
 [ -f .device/plotly.min.js ] && export MTB_PLOTLY_JS=$ROOT/.device/plotly.min.js
+MTB=$BUILD/mtb
 
 if has build; then
   say "build (CUDA ${CUDA_ARCHS:-90})"
   torch_prefix=$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)' 2>/dev/null || true)
   cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DMTB_CUDA=ON -DMTB_BUILD_TESTS=ON -DMTB_TORCH=AUTO \
         -DCMAKE_CUDA_ARCHITECTURES="${CUDA_ARCHS:-90}" ${torch_prefix:+-DCMAKE_PREFIX_PATH="$torch_prefix"} \
-        >"$OUT/configure.log" 2>&1 || { tail -40 "$OUT/configure.log"; exit 1; }
-  if ! cmake --build "$BUILD" --target mtb mtb_tests llama-bench -j "$(nproc)" >"$OUT/build.log" 2>&1; then
-    grep -E "error|Error" "$OUT/build.log" | head -40
-    [ -n "$torch_prefix" ] || exit 1
+        >"$RES/configure.log" 2>&1 || { tail -40 "$RES/configure.log"; false; }
+  read -r -a targets <<<"${GPU_TARGETS:-mtb mtb_tests llama-bench}"
+  if ! cmake --build "$BUILD" --target "${targets[@]}" -j "$(nproc)" >"$RES/build.log" 2>&1; then
+    grep -E "error|Error" "$RES/build.log" | head -40
+    [ -n "$torch_prefix" ] || false
     # A torch build error must not cost the llama.cpp measurements: say so loudly, build without it.
-    echo "gpu.sh: BUILD WITH TORCH FAILED (log: build.log); building without the torch backend"
-    cp "$OUT/build.log" "$OUT/build-torch-failed.log"
-    cmake -S . -B "$BUILD" -DMTB_TORCH=OFF >>"$OUT/configure.log" 2>&1
-    cmake --build "$BUILD" --target mtb mtb_tests llama-bench -j "$(nproc)" >"$OUT/build.log" 2>&1 \
-      || { grep -E "error|Error" "$OUT/build.log" | head -40; exit 1; }
+    echo "gpu.sh: BUILD WITH TORCH FAILED (log: build-torch-failed.log); building without the torch backend"
+    cp "$RES/build.log" "$RES/build-torch-failed.log"
+    cmake -S . -B "$BUILD" -DMTB_TORCH=OFF >>"$RES/configure.log" 2>&1
+    cmake --build "$BUILD" --target "${targets[@]}" -j "$(nproc)" >"$RES/build.log" 2>&1 \
+      || { grep -E "error|Error" "$RES/build.log" | head -40; false; }
   fi
   echo "built in $(( $(date +%s) - T0 )) s"
 fi
-MTB=$BUILD/mtb
 
 if has test; then
   say "tests"
-  ctest --test-dir "$BUILD" -j 8 --output-on-failure >"$OUT/tests.log" 2>&1 || { tail -60 "$OUT/tests.log"; exit 1; }
-  tail -3 "$OUT/tests.log"
-  grep -h "Skipped\|SKIPPED" "$OUT/tests.log" | head -5 || true
-  "$MTB" info --calibrate | tee "$OUT/info.txt"
+  ctest --test-dir "$BUILD" -j 8 --output-on-failure >"$RES/tests.log" 2>&1 || { tail -60 "$RES/tests.log"; false; }
+  grep -E "tests passed|Total Test time" "$RES/tests.log"
+  "$MTB" info --calibrate | tee "$RES/info.txt"
 fi
 
 if has parity; then
   say "llama-bench parity"
   for m in ${PARITY_MODELS:-qwen-2.5-0.5b-it qwen-2.5-7b-it}; do
     MTB_BUILD_DIR=$BUILD bench/parity.sh -d cuda -m "$m" -t "${PARITY_TYPES:-bf16,q4_0}" -p 512 -n 128 -r 5 \
-      --rounds "${PARITY_ROUNDS:-2}" -o "$OUT/parity-$m.md"
+      --rounds "${PARITY_ROUNDS:-2}" -o "$RES/parity-$m.md"
   done
 fi
 
-if has sweep; then
-  say "GPU plan"
+if has llm; then
+  say "torch beside llama.cpp (decode, batch 1)"
   backends=llamacpp
   "$MTB" info --json | grep -q '"torch"' && backends=llamacpp,torch
-  "$MTB" llm -d cuda -b "${SWEEP_BACKENDS:-$backends}" -m "${SWEEP_MODELS:-qwen-2.5-0.5b-it,qwen-2.5-7b-it}" \
-    -t "${SWEEP_TYPES:-bf16,q4_0}" -p "${SWEEP_PROMPTS:-64,256,1024,4096}" -n 128 -r 5 --cooldown 0 \
-    --measurements "$OUT/measurements" -o md | tee "$OUT/sweep.md"
+  "$MTB" llm -d cuda -b "$backends" -m "${LLM_MODELS:-qwen-2.5-0.5b-it,qwen-2.5-7b-it}" -t "${LLM_TYPES:-bf16,q8_0,q4_0}" \
+    -p 512 -n 128 -r 5 --cooldown 0 --measurements "$RES/measurements" --no-report -o md 2>"$RES/llm.log" | tee "$RES/llm.md"
 fi
-echo "gpu.sh: done in $(( $(date +%s) - T0 )) s"
+
+if has sweep; then
+  say "GPU sweep"
+  backends=llamacpp
+  "$MTB" info --json | grep -q '"torch"' && backends=llamacpp,torch
+  # Every zoo model up to 8B, one model at a time: its cached GGUFs are removed after its cases, so
+  # the sweep fits a small disk, and no model starts once the time budget is spent.
+  models=${SWEEP_MODELS:-$("$MTB" models --json | python3 -c '
+import json, sys
+ms = sorted(json.load(sys.stdin), key=lambda m: m["n_params"])  # smallest first: the most models within the budget
+print(" ".join(m["name"] for m in ms if m["n_params"] <= 8.5e9))')}
+  : >"$RES/sweep.md"; left=()
+  start=$(date +%s)
+  for m in $models; do
+    if [ $(( $(date +%s) - start )) -ge "${SWEEP_BUDGET_S:-600}" ]; then left+=("$m"); continue; fi
+    echo "--- $m ($(( $(date +%s) - start )) s into the sweep)"
+    "$MTB" llm -d cuda -b "$backends" -m "$m" -t "${SWEEP_TYPES:-bf16,q8_0,q4_0}" -p "${SWEEP_PROMPTS:-64,256,1024,4096}" \
+      -n 128 -r 10 --ci-stop 2 --cooldown 0 --measurements "$RES/measurements" --no-report -o md \
+      2>>"$RES/sweep.log" | tee -a "$RES/sweep.md"
+    rm -f "$MTB_CACHE_DIR"/models/"$m".*
+  done
+  echo "sweep: $(( $(date +%s) - start )) s; models not started (budget ${SWEEP_BUDGET_S:-600} s): ${left[*]:-none}" \
+    | tee "$RES/sweep-time.txt"
+fi
+
+if has ops; then
+  if [ -x bench/gpu_ops.sh ]; then OUT=$RES bench/gpu_ops.sh; else echo "gpu.sh: no bench/gpu_ops.sh in this tree, ops skipped"; fi
+fi
+
+if has summary; then
+  say "summary"
+  {
+    echo "# mtb on $(nvidia-smi --query-gpu=name --format=csv,noheader | head -1), $(date -u +%Y-%m-%d)"
+    echo
+    "$MTB" info | grep -E "^(gpu|ceilings|mtb|llama.cpp|backends|  torch)" | sed 's/^/    /'
+    for f in "$RES"/tests.log; do [ -f "$f" ] && { echo; echo "Tests: $(grep -E 'tests passed' "$f")"; }; done
+    for f in "$RES"/parity-*.md; do [ -f "$f" ] && { echo; echo "## llama-bench parity: $(basename "$f" .md | sed 's/parity-//')"; echo; cat "$f"; }; done
+    [ -f "$RES/llm.md" ] && { echo; echo "## torch beside llama.cpp: p512, tg128, batch 1"; echo; cat "$RES/llm.md"; }
+    [ -f "$RES/sweep.md" ] && { echo; echo "## Sweep (one table per model)"; echo; cat "$RES/sweep-time.txt" 2>/dev/null; echo; cat "$RES/sweep.md"; }
+    for f in "$RES"/ops-quick.md "$RES"/ops-torchref.md; do [ -f "$f" ] && { echo; echo "## $(basename "$f" .md)"; echo; cat "$f"; }; done
+  } >"$RES/summary.md"
+  echo "summary: $RES/summary.md"
+fi
+echo "gpu.sh: done in $(( $(date +%s) - T0 )) s" | tee "$RES/done"
+export_results

@@ -7,7 +7,11 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 source scripts/pins.env
 [ -d third_party/llama.cpp/.git ] || { echo "pack-device.sh: run scripts/setup.sh first" >&2; exit 1; }
+# --commit: only name the current commit (the GPU machine's copy of .git may lag it).
+name_commit() { echo "$(git rev-parse --short=12 HEAD)$(git status --porcelain --untracked-files=no | grep -q . && echo -dirty)" > .device/mtb.commit; }
+if [ "${1:-}" = "--commit" ]; then mkdir -p .device; name_commit; cat .device/mtb.commit; exit 0; fi
 rm -rf .device && mkdir -p .device/debs
+name_commit
 git -C third_party/llama.cpp archive --format=tar HEAD ggml src include common tools vendor cmake scripts CMakeLists.txt \
     models/ggml-vocab-qwen2.gguf models/ggml-vocab-llama-bpe.gguf models/ggml-vocab-gemma-4.gguf \
   | gzip -1 > .device/llama.cpp.tar.gz

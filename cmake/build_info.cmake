@@ -23,6 +23,10 @@ if(GIT_FOUND)
     set(llama_commit "unknown")
   endif()
 endif()
+# A copy whose git history lags the commit it came from (bench/gpu.sh on a GPU machine) says which.
+if(DEFINED ENV{MTB_COMMIT} AND NOT "$ENV{MTB_COMMIT}" STREQUAL "")
+  set(commit "$ENV{MTB_COMMIT}")
+endif()
 # A tree copied without its history (bench/pack-device.sh) names its commit in a file.
 if(EXISTS "${LLAMA}/.mtb-commit")
   file(STRINGS "${LLAMA}/.mtb-commit" llama_commit LIMIT_COUNT 1)

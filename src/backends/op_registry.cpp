@@ -4,6 +4,9 @@
 #ifdef MTB_HAVE_TORCH
 #include "backends/torch/torch_ops.h"
 #endif
+#ifdef MTB_HAVE_MLX
+#include "backends/mlx/mlx_ops.h"
+#endif
 
 namespace mtb {
 
@@ -14,6 +17,9 @@ const std::vector<std::unique_ptr<OpBackend>>& op_backends() {
     v.push_back(make_torch_op_backend());
 #endif
     v.push_back(make_ggml_op_backend());
+#ifdef MTB_HAVE_MLX
+    v.push_back(make_mlx_op_backend());
+#endif
     return v;
   }();
   return list;

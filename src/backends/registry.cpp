@@ -5,6 +5,9 @@
 #ifdef MTB_HAVE_TORCH
 #include "backends/torch/torch_backend.h"
 #endif
+#ifdef MTB_HAVE_MLX
+#include "backends/mlx/mlx_backend.h"
+#endif
 
 namespace mtb {
 
@@ -15,6 +18,9 @@ const std::vector<std::unique_ptr<LlmBackend>>& llm_backends() {
     v.push_back(make_server_backend());
 #ifdef MTB_HAVE_TORCH
     v.push_back(make_torch_backend());
+#endif
+#ifdef MTB_HAVE_MLX
+    v.push_back(make_mlx_backend());
 #endif
     return v;
   }();

@@ -42,6 +42,7 @@ struct LlmOptions {
   std::string threads = "0";
   int reps = 3;
   int warmup = 1;
+  double ci_stop_pct = 0;
   uint64_t seed = 42;
   double cooldown = 0.05;
   double timeout_s = 0;
@@ -108,6 +109,7 @@ void validate_axes(const LlmAxes& a) {
     }
   }
   if (a.reps < 1) throw std::runtime_error("-r/--repetitions must be at least 1");
+  if (a.ci_stop < 0 || a.ci_stop >= 1) throw std::runtime_error("--ci-stop takes a percentage above 0 and below 100");
 }
 
 LlmAxes axes_from(const LlmOptions& o) {
@@ -125,6 +127,7 @@ LlmAxes axes_from(const LlmOptions& o) {
     if (b < 1) throw std::runtime_error("--batch values must be at least 1");
   a.reps = o.reps;
   a.warmup = o.warmup;
+  a.ci_stop = o.ci_stop_pct / 100.0;
   a.seed = o.seed;
   a.timeout_s = o.timeout_s;
   if (!o.prompt_file.empty()) {
@@ -138,7 +141,7 @@ nlohmann::json axes_json(const LlmAxes& a) {
   return {{"models", a.models},     {"backends", a.backends}, {"devices", a.devices}, {"precisions", a.precisions},
           {"n_prompt", a.n_prompt}, {"n_gen", a.n_gen},       {"n_depth", a.n_depth}, {"batch", a.batch},
           {"threads", a.threads},   {"reps", a.reps},         {"warmup", a.warmup},   {"seed", a.seed},
-          {"timeout_s", a.timeout_s}, {"prompt_file", a.prompt_file}};
+          {"ci_stop", a.ci_stop},   {"timeout_s", a.timeout_s}, {"prompt_file", a.prompt_file}};
 }
 
 LlmAxes axes_from_json(const nlohmann::json& j) {
@@ -154,6 +157,7 @@ LlmAxes axes_from_json(const nlohmann::json& j) {
   a.threads = j.at("threads").get<std::vector<int>>();
   a.reps = j.at("reps").get<int>();
   a.warmup = j.at("warmup").get<int>();
+  a.ci_stop = j.value("ci_stop", 0.0);
   a.seed = j.at("seed").get<uint64_t>();
   a.timeout_s = j.value("timeout_s", 0.0);
   a.prompt_file = j.value("prompt_file", "");
@@ -343,6 +347,10 @@ Exit status: 0 all cases ran (or were skipped with a reason), 3 some case failed
   cmd->add_option("--threads", o->threads, "CPU threads (0: physical cores)")->capture_default_str();
   cmd->add_option("-r,--repetitions", o->reps, "timed repetitions per case")->capture_default_str();
   cmd->add_option("--warmup", o->warmup, "untimed warm-up repetitions per case")->capture_default_str();
+  cmd->add_option("--ci-stop", o->ci_stop_pct,
+                  "stop a case's repetitions early (after 3) once each 95% confidence interval is within this "
+                  "percentage of its median; -r is then the most (0: always -r)")
+      ->capture_default_str();
   cmd->add_option("--seed", o->seed, "seed of the synthetic weights and the prompt tokens")->capture_default_str();
   cmd->add_option("--cooldown", o->cooldown, "sleep this fraction of each case's time after it (the ancestor's 0.05)")
       ->capture_default_str();

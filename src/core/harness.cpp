@@ -61,6 +61,16 @@ Timed one_rep(LlmSession& s, const CaseSpec& c, const TokenRows& depth, const To
   return t;
 }
 
+// Whether --ci-stop is met: every timed quantity's 95% interval within ci_stop of its median.
+bool precise_enough(const Record& r, const CaseSpec& c) {
+  if (c.ci_stop <= 0) return false;
+  for (const auto* s : {&r.prompt_s, &r.gen_s}) {
+    if (s->empty()) continue;
+    if (static_cast<int>(s->size()) < kMinRepsForStop || summarize(*s).rel_ci95() > c.ci_stop) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 uint64_t peak_rss_bytes() {
@@ -154,7 +164,10 @@ Record run_case(LlmBackend& backend, const CaseInput& in, const std::function<vo
       if (c.n_prompt > 0) r.prompt_s.push_back(t.prompt_s);
       if (c.n_gen > 0) r.gen_s.push_back(t.gen_s);
       if (i == 0) r.generated = std::move(t.generated);
+      if (precise_enough(r, c)) break;
     }
+    r.extra["repetitions"] = {{"done", std::max(r.prompt_s.size(), r.gen_s.size())}, {"most", c.reps},
+                              {"ci_stop", c.ci_stop}};
     r.peak_device_bytes = session->device_peak_bytes();
     if (auto snap = gpu ? Nvml::get().snapshot() : std::nullopt) {
       r.device_context["end"] = to_json(*snap);

@@ -70,6 +70,7 @@ std::vector<CaseSpec> expand(const LlmAxes& a) {
                     c.n_gen = ng;
                     c.reps = a.reps;
                     c.warmup = a.warmup;
+                    c.ci_stop = a.ci_stop;
                     c.seed = a.seed;
                     c.timeout_s = a.timeout_s;
                     c.prompt_file = a.prompt_file;
@@ -91,7 +92,11 @@ std::string describe_plan(const LlmAxes& a, size_t n_cases) {
   if (a.n_depth != std::vector<int>{0}) s += fmt::format("  n_depth     {}\n", fmt::join(a.n_depth, ", "));
   if (a.batch != std::vector<int>{1}) s += fmt::format("  batch       {}\n", fmt::join(a.batch, ", "));
   s += fmt::format("  threads     {}\n", threads);
-  s += fmt::format("  repetitions {} (+{} warm-up), seed {}\n", a.reps, a.warmup, a.seed);
+  if (a.ci_stop > 0)
+    s += fmt::format("  repetitions {} to {} (stop when the 95% CI is within ±{:g}% of the median; +{} warm-up), seed {}\n",
+                     std::min(a.reps, kMinRepsForStop), a.reps, 100 * a.ci_stop, a.warmup, a.seed);
+  else
+    s += fmt::format("  repetitions {} (+{} warm-up), seed {}\n", a.reps, a.warmup, a.seed);
   s += fmt::format("  prompt      {}\n", a.prompt_file.empty() ? "seeded token ids" : "text of " + a.prompt_file);
   s += fmt::format("  = {} case{}", n_cases, n_cases == 1 ? "" : "s");
   return s;

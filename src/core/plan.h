@@ -13,6 +13,7 @@ struct LlmAxes {
   std::vector<int> n_prompt, n_gen, n_depth, batch, threads;
   int reps = 5;
   int warmup = 1;
+  double ci_stop = 0;  // see CaseSpec::ci_stop
   uint64_t seed = 42;
   double timeout_s = 0;
   std::string prompt_file;

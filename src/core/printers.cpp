@@ -31,20 +31,45 @@ std::string format_bytes(uint64_t b) {
 
 namespace {
 
-std::vector<std::string> table_header() {
-  return {"model", "backend", "device", "type", "n_prompt", "n_gen", "pp t/s", "tg t/s", "ttft ms", "peak mem", "status"};
+// Columns shown only when some record has them: the roofline (GB/s read while generating, and the
+// share of the calibrated bandwidth) and the GPU's energy per generated token.
+struct Extras {
+  bool bandwidth = false, bw_pct = false, energy = false;
+  explicit Extras(const std::vector<Record>& rs) {
+    for (const auto& r : rs) {
+      bandwidth |= r.roofline.gen_gbs > 0;
+      bw_pct |= r.roofline.gen_bw_pct > 0;
+      energy |= r.gen_j_per_token > 0;
+    }
+  }
+};
+
+std::vector<std::string> table_header(const Extras& x) {
+  std::vector<std::string> h{"model", "backend", "device", "type", "n_prompt", "n_gen", "pp t/s", "tg t/s", "ttft ms", "peak mem"};
+  if (x.bandwidth) h.push_back("tg GB/s");
+  if (x.bw_pct) h.push_back("% bw");
+  if (x.energy) h.push_back("J/tok");
+  h.push_back("status");
+  return h;
 }
 
-std::vector<std::string> table_row(const Record& r) {
+std::vector<std::string> table_row(const Record& r, const Extras& x) {
   const auto& c = r.spec;
   std::string np = std::to_string(c.n_prompt), ng = std::to_string(c.n_gen);
   if (c.n_depth) np += fmt::format(" @d{}", c.n_depth);
   if (c.batch != 1) ng += fmt::format(" x{}", c.batch);
   std::string status = to_string(r.status);
   if (!r.error.empty()) status += ": " + r.error;
+  if (const auto noisy = r.noise_flag(); !noisy.empty()) status += ", noisy: " + noisy;
   const std::string ttft = r.ttft_s.n ? fmt::format("{:.1f}", r.ttft_s.median * 1e3) : "-";
   const std::string mem = r.status == Status::ok ? format_bytes(r.peak_rss_bytes + r.peak_device_bytes) : "-";
-  return {c.model, c.backend, c.device, c.precision, np, ng, format_rate(r.prompt_tps), format_rate(r.gen_tps), ttft, mem, status};
+  std::vector<std::string> row{c.model, c.backend, c.device, c.precision, np, ng, format_rate(r.prompt_tps), format_rate(r.gen_tps), ttft, mem};
+  auto num = [](double v, const char* f) { return v > 0 ? fmt::format(fmt::runtime(f), v) : std::string("-"); };
+  if (x.bandwidth) row.push_back(num(r.roofline.gen_gbs, r.roofline.gen_gbs >= 10 ? "{:.0f}" : "{:.2f}"));
+  if (x.bw_pct) row.push_back(num(r.roofline.gen_bw_pct, "{:.1f}"));
+  if (x.energy) row.push_back(num(r.gen_j_per_token, "{:.3f}"));
+  row.push_back(status);
+  return row;
 }
 
 // Display width: counts UTF-8 code points, so "±" aligns.
@@ -80,10 +105,11 @@ std::string format_records(const std::vector<Record>& records, OutputFormat f) {
   switch (f) {
     case OutputFormat::table:
     case OutputFormat::md: {
-      std::vector<std::vector<std::string>> rows{table_header()};
-      for (const auto& r : records) rows.push_back(table_row(r));
-      std::vector<bool> numeric(rows[0].size(), false);
-      for (size_t i = 4; i <= 9; ++i) numeric[i] = true;
+      const Extras x(records);
+      std::vector<std::vector<std::string>> rows{table_header(x)};
+      for (const auto& r : records) rows.push_back(table_row(r, x));
+      std::vector<bool> numeric(rows[0].size(), true);  // all but the names and the status
+      for (size_t i : {size_t(0), size_t(1), size_t(2), size_t(3), rows[0].size() - 1}) numeric[i] = false;
       return markdown_table(rows, numeric);
     }
     case OutputFormat::csv: {

@@ -11,6 +11,11 @@ std::string CaseSpec::key() const {
                      n_depth, batch, threads, seed);
 }
 
+std::string Record::noise_flag() const {
+  if (gen_tps.n < 2 || gen_tps.cv() <= kNoisyCv) return "";
+  return fmt::format("tg cv {:.1f}% > {:.0f}%", 100 * gen_tps.cv(), 100 * kNoisyCv);
+}
+
 std::string CaseSpec::label() const {
   std::string s = fmt::format("{} {} {} {} p{} n{}", model, backend, device, precision, n_prompt, n_gen);
   if (n_depth) s += fmt::format(" d{}", n_depth);
@@ -56,6 +61,7 @@ void to_json(nlohmann::json& j, const CaseSpec& c) {
        {"n_prompt", c.n_prompt}, {"n_gen", c.n_gen},     {"n_depth", c.n_depth}, {"batch_size", c.batch},
        {"n_threads", c.threads}, {"reps", c.reps},       {"warmup", c.warmup},   {"seed", c.seed},
        {"timeout_s", c.timeout_s}};
+  if (c.ci_stop > 0) j["ci_stop"] = c.ci_stop;
   if (!c.prompt_file.empty()) j["prompt_file"] = c.prompt_file;
 }
 
@@ -73,6 +79,7 @@ void from_json(const nlohmann::json& j, CaseSpec& c) {
   c.warmup = j.value("warmup", c.warmup);
   c.seed = j.value("seed", c.seed);
   c.timeout_s = j.value("timeout_s", c.timeout_s);
+  c.ci_stop = j.value("ci_stop", 0.0);
   c.prompt_file = j.value("prompt_file", "");
 }
 

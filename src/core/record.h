@@ -22,8 +22,11 @@ struct CaseSpec {
   int n_depth = 0;        // tokens already in the KV cache before the timed prompt (llama-bench -d)
   int batch = 1;          // parallel sequences
   int threads = 0;        // 0: the backend's default (all physical cores)
-  int reps = 5;
+  int reps = 5;           // at most, with ci_stop; exactly, without
   int warmup = 1;
+  // Stop repeating once every timed quantity's 95% interval half-width is within this fraction of
+  // its median (after kMinRepsForStop repetitions); 0: always run `reps`.
+  double ci_stop = 0;
   uint64_t seed = 42;
   double timeout_s = 0;   // 0: none
   std::string prompt_file;  // real text for the prompt (tokenized, repeated to length); "": seeded ids
@@ -32,6 +35,10 @@ struct CaseSpec {
   std::string key() const;
   std::string label() const;  // short human line for progress output
 };
+
+inline constexpr int kMinRepsForStop = 3;
+// Generation speed varying more than this (coefficient of variation over repetitions) is flagged.
+inline constexpr double kNoisyCv = 0.02;
 
 enum class Status { ok, failed, skipped };
 std::string to_string(Status s);
@@ -79,6 +86,8 @@ struct Record {
   nlohmann::json extra = nlohmann::json::object();  // backend facts: kernels, flash attention, ...
 
   void summarize_samples();  // fills prompt_tps, gen_tps, ttft_s from the samples
+  // "" or why the generation figure is noisy ("tg cv 3.4% > 2%"): printed and charted beside it.
+  std::string noise_flag() const;
 };
 
 void to_json(nlohmann::json& j, const CaseSpec& c);

@@ -85,7 +85,9 @@ std::string results_table(const std::vector<const Run*>& runs) {
                       num(r.prompt_tps.median, "{:.1f}"), num(r.prompt_tps.stddev, "{:.1f}"),
                       num(r.ttft_s.median * 1e3, "{:.1f}"), num(r.gen_tps.median, "{:.2f}"),
                       num(r.gen_tps.stddev, "{:.2f}"), mem > 0 ? num(mem, "{:.2f}") : text_cell("-"),
-                      text_cell(r.status == Status::ok ? "ok" : to_string(r.status) + ": " + r.error)});
+                      text_cell(r.status != Status::ok     ? to_string(r.status) + ": " + r.error
+                                : r.noise_flag().empty() ? "ok"
+                                                         : "ok, noisy: " + r.noise_flag())});
     }
   }
   return "<div class=\"scroll\">" +

@@ -42,11 +42,21 @@ bool device_available(const std::string& d) {
   return false;
 }
 
-// How a precision runs in torch: the compute dtype and whether weights are int8 weight-only.
+// How a precision runs in torch: the compute dtype and how the big matmuls' weights are stored.
 struct Plan {
   at::ScalarType dtype = at::kFloat;
-  bool int8 = false;
+  torch_backend::WeightQuant quant = torch_backend::WeightQuant::none;
 };
+
+const char* matmul_kernel(torch_backend::WeightQuant q, bool cpu) {
+  switch (q) {
+    case torch_backend::WeightQuant::int8:
+      return cpu ? "aten::_weight_int8pack_mm (int8 weight-only, per-channel scales)"
+                 : "int8 weight-only, per-channel scales: weight.to(dtype), aten::linear, * scales (gpt-fast's eager form)";
+    case torch_backend::WeightQuant::int4: return "aten::_weight_int4pack_mm (int4 weight-only tinygemm, group 128, scales + zeros)";
+    default: return "aten::linear";
+  }
+}
 
 std::string storage_precision(const std::string& stored) {  // ggml/safetensors type name -> mtb's
   std::string s = stored;
@@ -55,18 +65,19 @@ std::string storage_precision(const std::string& stored) {  // ggml/safetensors 
 }
 
 Plan plan_for(const std::string& precision, const std::string& device) {
-  if (precision == "f32") return {at::kFloat, false};
-  if (precision == "f16") return {at::kHalf, false};
-  if (precision == "bf16") return {at::kBFloat16, false};
+  if (precision == "f32") return {at::kFloat};
+  if (precision == "f16") return {at::kHalf};
+  if (precision == "bf16") return {at::kBFloat16};
   if (precision == "q8_0") {
     if (!torch_compat::has_int8_weight_kernel())
       throw Unsupported("libtorch " TORCH_VERSION " has no weight-only int8 kernel (_weight_int8pack_mm, torch >= 2.3)");
-    return {device == "cpu" ? at::kFloat : at::kBFloat16, true};
+    return {device == "cpu" ? at::kFloat : at::kBFloat16, torch_backend::WeightQuant::int8};
   }
-  if (precision == "q4_0" || precision == "q4_k_m" || precision == "q4_k")
-    throw Unsupported(torch_compat::has_int8_weight_kernel()
-                          ? "int4 weight-only (_weight_int4pack_mm) is not wired into mtb's torch backend yet"
-                          : "libtorch " TORCH_VERSION " has no int4 weight-only kernel (_weight_int4pack_mm, torch >= 2.x)");
+  if (precision == "q4_0" || precision == "q4_k_m" || precision == "q4_k") {
+    if (!torch_compat::has_int4_weight_kernel(device == "cpu"))
+      throw Unsupported("libtorch " TORCH_VERSION " has no weight-only int4 kernel (_weight_int4pack_mm: torch >= 2.5 on CUDA, >= 2.6 on the CPU)");
+    return {at::kBFloat16, torch_backend::WeightQuant::int4};  // tinygemm takes bfloat16 activations
+  }
   throw Unsupported(fmt::format("torch backend: precision '{}' has no torch equivalent", precision));
 }
 
@@ -75,20 +86,30 @@ Plan plan_for(const std::string& precision, const std::string& device) {
 std::string dtype_probe(const Plan& p, const std::string& device) {
   static std::mutex mu;
   static std::map<std::string, std::string> cache;
-  const std::string key = fmt::format("{}|{}|{}", device, int(p.dtype), p.int8);
+  const std::string key = fmt::format("{}|{}|{}", device, int(p.dtype), int(p.quant));
   std::lock_guard<std::mutex> lock(mu);
   if (auto it = cache.find(key); it != cache.end()) return it->second;
   std::string why;
   try {
     auto o = at::TensorOptions().dtype(p.dtype).device(torch_device(device));
     auto x = at::ones({2, 32}, o);
-    if (p.int8) torch_compat::int8_weight_mm(x, at::ones({8, 32}, o.dtype(at::kChar)), at::ones({8}, o));
-    else at::linear(x, at::ones({8, 32}, o)).softmax(-1).sum().item<float>();
+    switch (p.quant) {
+      case torch_backend::WeightQuant::int8:
+        torch_compat::int8_weight_mm(x, at::ones({8, 32}, o.dtype(at::kChar)), at::ones({8}, o)).sum().item<float>();
+        break;
+      case torch_backend::WeightQuant::int4: {
+        const int64_t K = torch_backend::kInt4Group;  // one group, the smallest shape the kernel takes
+        auto packed = torch_compat::int4_pack(at::full({8, K}, 3, o.dtype(at::kByte)));
+        torch_compat::int4_weight_mm(at::ones({2, K}, o), packed, K, at::ones({1, 8, 2}, o)).sum().item<float>();
+        break;
+      }
+      default: at::linear(x, at::ones({8, 32}, o)).softmax(-1).sum().item<float>();
+    }
   } catch (const std::exception& e) {
     std::string msg = e.what();
     msg = msg.substr(0, msg.find('\n'));
-    why = fmt::format("libtorch " TORCH_VERSION " cannot run {} {} on {}: {}", p.int8 ? "int8 weight-only matmul with" : "a matmul in",
-                      c10::toString(p.dtype), device, msg);
+    why = fmt::format("libtorch " TORCH_VERSION " cannot run {} with {} on {}: {}", matmul_kernel(p.quant, device == "cpu"), c10::toString(p.dtype),
+                      device, msg);
   }
   return cache[key] = why;
 }
@@ -109,7 +130,7 @@ class TorchSession final : public LlmSession {
     ModelOptions opt;
     opt.device = torch_device(req.device);
     opt.dtype = p.dtype;
-    opt.int8_weights = p.int8;
+    opt.quant = p.quant;
     opt.batch = req.batch;
     opt.n_ctx = req.n_ctx;
     model_ = std::make_unique<Decoder>(*src, opt);
@@ -172,9 +193,10 @@ class TorchSession final : public LlmSession {
 
  private:
   // Greedy ids of logits [B, V] (argmax on the device; the copy to the host waits for the device).
-  std::vector<Token> take(const at::Tensor& logits) {
+  std::vector<Token> take(const at::Tensor& logits) { return take(logits, logits.argmax(-1)); }
+  std::vector<Token> take(const at::Tensor& logits, const at::Tensor& device_ids) {
     last_logits_ = logits;
-    auto ids = logits.argmax(-1).cpu();
+    auto ids = device_ids.cpu();
     std::vector<Token> out(static_cast<size_t>(batch_));
     for (int b = 0; b < batch_; ++b) out[b] = static_cast<Token>(ids[b].item<int64_t>());
     return out;
@@ -191,7 +213,10 @@ class TorchSession final : public LlmSession {
       g_tokens_.copy_(host_tokens);
       g_pos_.fill_(pos_);
       const int64_t n_ctx = model_->options().n_ctx;
-      auto run = [&] { g_logits_ = model_->forward(g_tokens_, g_pos_, n_ctx, -1, false).select(1, 0); };
+      auto run = [&] {  // the argmax too: one kernel launch fewer per step outside the graph
+        g_logits_ = model_->forward(g_tokens_, g_pos_, n_ctx, -1, false).select(1, 0);
+        g_ids_ = g_logits_.argmax(-1);
+      };
       at::cuda::getCurrentCUDAStream().synchronize();
       auto side = c10::cuda::getStreamFromPool();
       {
@@ -208,17 +233,20 @@ class TorchSession final : public LlmSession {
     g_pos_.fill_(pos_);
     graph_->replay();
     ++pos_;
-    return take(g_logits_);
+    return take(g_logits_, g_ids_);
   }
   std::unique_ptr<at::cuda::CUDAGraph> graph_;
-  at::Tensor g_tokens_, g_pos_, g_logits_;
+  at::Tensor g_tokens_, g_pos_, g_logits_, g_ids_;
 #endif
 
   ModelFacts make_facts(const TensorSource& src, const LoadRequest& req, const Plan& p) const {
     const ModelConfig& c = model_->config();
     ModelFacts f;
     f.arch = c.arch;
-    f.desc = fmt::format("{} ({}, run as {}{})", c.name, src.describe(), c10::toString(p.dtype), p.int8 ? " + int8 weights" : "");
+    f.desc = fmt::format("{} ({}, run as {}{})", c.name, src.describe(), c10::toString(p.dtype),
+                         p.quant == torch_backend::WeightQuant::int8   ? " + int8 weights"
+                         : p.quant == torch_backend::WeightQuant::int4 ? " + int4 weights"
+                                                                       : "");
     f.bytes = model_->weight_bytes();
     f.n_params = model_->n_params();
     f.n_ctx_train = c.n_ctx_train;
@@ -226,7 +254,7 @@ class TorchSession final : public LlmSession {
     f.extra = {{"torch_version", TORCH_VERSION},
                {"n_threads", threads_},
                {"dtype", c10::toString(p.dtype)},
-               {"matmul", p.int8 ? "aten::_weight_int8pack_mm (int8 weight-only, per-channel scales)" : "aten::linear"},
+               {"matmul", matmul_kernel(p.quant, req.device == "cpu")},
                {"attention", torch_compat::attention_path()},
                {"kv_cache", fmt::format("static, {} x {} tokens, {}", batch_, req.n_ctx, c10::toString(p.dtype))},
                {"cuda_graph", use_graph_},

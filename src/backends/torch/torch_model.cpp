@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "backends/backend.h"
 #include "backends/torch/torch_compat.h"
 
 namespace mtb::torch_backend {
@@ -14,28 +15,77 @@ at::ScalarType host_type(HostDType t) {
 }
 
 // RoPE tables for one (base, position scale) pair, as ggml_rope_ext computes the angle:
-// pos * scale * base^(-2i/D) / factor[i]. Kept in float32 and cast once to the run's dtype.
-std::pair<at::Tensor, at::Tensor> rope_tables(int n_ctx, int head_dim, double base, double scale,
-                                              const torch_compat::Opt<at::Tensor>& factors, const ModelOptions& o) {
+// pos * scale * base^(-2i/D) / factor[i]. In the rotate-half (NEOX) form the rotation is
+// x * [cos, cos] + [x2, x1] * [-sin, sin], so the tables are kept [n_ctx, D] with the sign folded
+// in: the rotation is then one multiply, one concatenation and one addcmul. Computed in float64,
+// cast once to the run's dtype.
+RopeTables rope_tables(int n_ctx, int head_dim, double base, double scale, const torch_compat::Opt<at::Tensor>& factors,
+                       const ModelOptions& o) {
   auto f64 = at::TensorOptions().dtype(at::kDouble);
   auto inv = at::pow(base, at::arange(0, head_dim, 2, f64) / double(head_dim)).reciprocal();
   if (factors) inv = inv / factors->to(at::kDouble).cpu();
   auto ang = at::outer(at::arange(n_ctx, f64) * scale, inv);  // [n_ctx, D/2]
-  return {ang.cos().to(o.dtype).to(o.device), ang.sin().to(o.dtype).to(o.device)};
+  auto cos = ang.cos(), sin = ang.sin();
+  return {at::cat({cos, cos}, 1).to(o.dtype).to(o.device), at::cat({-sin, sin}, 1).to(o.dtype).to(o.device)};
 }
 
 }  // namespace
 
 at::Tensor Linear::operator()(const at::Tensor& x) const {
-  if (scales.defined()) {
-    auto y = torch_compat::int8_weight_mm(x.reshape({-1, x.size(-1)}), w, scales);
-    auto sizes = x.sizes().vec();
-    sizes.back() = w.size(0);
-    y = y.reshape(sizes);
+  if (quant == WeightQuant::none) {
+    // One row on the CPU (batch-1 decode): matrix-vector (BLAS gemv). at::linear takes BLAS gemm,
+    // which with OpenBLAS (Debian's libtorch) packs the whole weight matrix on every call: 3.5x
+    // slower for qwen-2.5-0.5b's output layer (70 vs 20 ms, measured on the CI VM).
+    if (w.device().is_cpu() && x.numel() == x.size(-1)) {
+      auto y = at::mv(w, x.reshape({-1}));
+      if (b.defined()) y = y + b;
+      auto sizes = x.sizes().vec();
+      sizes.back() = w.size(0);
+      return y.reshape(sizes);
+    }
+    return at::linear(x, w, b.defined() ? torch_compat::Opt<at::Tensor>(b) : torch_compat::none);
+  }
+  if (quant == WeightQuant::int8 && !w.device().is_cpu()) {
+    // On GPUs, gpt-fast's formulation: dequantize, matmul, scale. _weight_int8pack_mm has a CUDA
+    // kernel in torch 2.11 but it is ~10x slower than this at batch 1 (measured on an H100).
+    auto y = at::linear(x, w.to(x.scalar_type())) * scales;
     return b.defined() ? y + b : y;
   }
-  return at::linear(x, w, b.defined() ? torch_compat::Opt<at::Tensor>(b) : torch_compat::none);
+  auto x2 = x.reshape({-1, x.size(-1)});
+  auto y = quant == WeightQuant::int8 ? torch_compat::int8_weight_mm(x2, w, scales)
+                                      : torch_compat::int4_weight_mm(x2, w, kInt4Group, scales);
+  auto sizes = x.sizes().vec();
+  sizes.back() = out_features;
+  y = y.reshape(sizes);
+  return b.defined() ? y + b : y;
 }
+
+namespace {
+
+// Symmetric per-output-channel int8, the layout _weight_int8pack_mm takes.
+void quantize_int8(Linear& l, at::ScalarType dtype) {
+  auto amax = l.w.abs().amax(1).clamp_min(1e-12);
+  l.scales = (amax / 127.0).to(dtype);
+  l.w = (l.w / (amax / 127.0).unsqueeze(1)).round().clamp(-127, 127).to(at::kChar);
+}
+
+// Asymmetric group-wise int4 as torchao quantizes for tinygemm: per group of kInt4Group inputs,
+// scale = (max - min) / 15 and zero = min + 8 * scale, so w = (q - 8) * scale + zero.
+void quantize_int4(Linear& l) {
+  const int64_t N = l.w.size(0), K = l.w.size(1);
+  if (K % kInt4Group != 0)
+    throw Unsupported(fmt::format("torch int4 weights need every matmul's input size to be a multiple of {} (the group size); "
+                                  "this model has {}", kInt4Group, K));
+  auto g = l.w.to(at::kFloat).view({N, K / kInt4Group, kInt4Group});
+  auto lo = std::get<0>(g.min(2, true)), hi = std::get<0>(g.max(2, true));
+  auto scale = ((hi - lo) / 15.0).clamp_min(1e-6);
+  auto q = ((g - lo) / scale).round().clamp(0, 15).to(at::kByte).view({N, K});
+  auto zero = lo + scale * 8.0;
+  l.scales = at::cat({scale, zero}, 2).transpose(0, 1).contiguous().to(at::kBFloat16);  // [K / group, N, 2]
+  l.w = torch_compat::int4_pack(q);
+}
+
+}  // namespace
 
 at::Tensor Decoder::load(const TensorSource& src, const std::string& name, at::ScalarType dtype) {
   HostTensor h = src.read(name);
@@ -48,18 +98,17 @@ at::Tensor Decoder::load(const TensorSource& src, const std::string& name, at::S
 Linear Decoder::linear(const TensorSource& src, std::vector<std::string> names, bool bias) {
   std::vector<at::Tensor> ws, bs;
   for (const auto& n : names) {
-    ws.push_back(load(src, n + ".weight", opt_.int8_weights ? at::kFloat : opt_.dtype));
+    ws.push_back(load(src, n + ".weight", opt_.quant != WeightQuant::none ? at::kFloat : opt_.dtype));
     if (bias) bs.push_back(load(src, n + ".bias", opt_.dtype));
   }
   Linear l;
   l.w = ws.size() == 1 ? ws[0] : at::cat(ws, 0);
   if (bias) l.b = bs.size() == 1 ? bs[0] : at::cat(bs, 0);
-  if (opt_.int8_weights) {
-    // Symmetric per-output-channel int8, the layout _weight_int8pack_mm takes.
-    auto amax = l.w.abs().amax(1).clamp_min(1e-12);
-    l.scales = (amax / 127.0).to(opt_.dtype);
-    l.w = (l.w / (amax / 127.0).unsqueeze(1)).round().clamp(-127, 127).to(at::kChar);
-  }
+  l.out_features = l.w.size(0);
+  l.quant = opt_.quant;
+  if (l.quant == WeightQuant::int8) quantize_int8(l, opt_.dtype);
+  if (l.quant == WeightQuant::int4) quantize_int4(l);
+  if (l.scales.defined()) weight_bytes_ += uint64_t(l.scales.numel() * l.scales.element_size());
   weight_bytes_ += uint64_t(l.w.numel() * l.w.element_size());
   return l;
 }
@@ -72,7 +121,8 @@ Decoder::Decoder(const TensorSource& src, const ModelOptions& opt) : cfg_(src.co
   out_norm = load(src, "output_norm.weight", opt.dtype);
   if (c.tied_embeddings) {
     lm_head.w = embed;
-    if (opt.int8_weights) lm_head = linear(src, {"token_embd"}, false);
+    lm_head.out_features = embed.size(0);
+    if (opt.quant != WeightQuant::none) lm_head = linear(src, {"token_embd"}, false);
   } else {
     lm_head = linear(src, {"output"}, false);
   }
@@ -95,23 +145,31 @@ Decoder::Decoder(const TensorSource& src, const ModelOptions& opt) : cfg_(src.co
     l.down = linear(src, {p + "ffn_down"}, false);
     layers_.push_back(std::move(l));
     const auto kv_opts = at::TensorOptions().dtype(opt.dtype).device(opt.device);
-    k_cache_.push_back(at::zeros({opt.batch, c.kv_heads, opt.n_ctx, c.head_dim}, kv_opts));
-    v_cache_.push_back(at::zeros({opt.batch, c.kv_heads, opt.n_ctx, c.head_dim}, kv_opts));
+    kv_cache_.push_back(at::zeros({2, opt.batch, c.kv_heads, opt.n_ctx, c.head_dim}, kv_opts));
   }
   torch_compat::Opt<at::Tensor> factors;
   if (c.rope_freq_factors) factors = load(src, "rope_freqs.weight", at::kFloat);
-  std::tie(cos_global_, sin_global_) = rope_tables(opt.n_ctx, c.head_dim, c.rope_theta, c.rope_freq_scale, factors, opt);
+  rope_global_ = rope_tables(opt.n_ctx, c.head_dim, c.rope_theta, c.rope_freq_scale, factors, opt);
   if (c.sliding_window > 0)  // llama.cpp: local layers use their own base and no position scaling
-    std::tie(cos_local_, sin_local_) = rope_tables(opt.n_ctx, c.head_dim, c.rope_local_theta, 1.0, torch_compat::none, opt);
+    rope_local_ = rope_tables(opt.n_ctx, c.head_dim, c.rope_local_theta, 1.0, torch_compat::none, opt);
   key_pos_ = at::arange(opt.n_ctx, at::TensorOptions().dtype(at::kLong).device(opt.device));
 }
 
-at::Tensor Decoder::rope(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin) const {
-  // x [B, T, H, D]; cos/sin [T, D/2]: rotate-half (NEOX) form, the Q/K convention of TensorSource.
+// The rotation factors of this call's positions for the fused QKV output viewed as [B, T, H+2KV, D]:
+// Q and K heads rotate, V heads get cos 1 and sin 0 (exact identity). One rotation then covers Q and
+// K of a layer and leaves K and V adjacent for a single cache write: five kernels fewer per layer
+// than rotating Q and K apart, which is what decides decode speed on a GPU.
+std::pair<at::Tensor, at::Tensor> Decoder::qkv_rotation(const RopeTables& t, const at::Tensor& positions) const {
+  const int64_t T = positions.size(0), QK = cfg_.heads + cfg_.kv_heads, KV = cfg_.kv_heads, D = cfg_.head_dim;
+  auto cos = t.cos.index_select(0, positions).unsqueeze(1), sin = t.sin.index_select(0, positions).unsqueeze(1);
+  return {at::cat({cos.expand({T, QK, D}), at::ones({T, KV, D}, cos.options())}, 1),
+          at::cat({sin.expand({T, QK, D}), at::zeros({T, KV, D}, sin.options())}, 1)};
+}
+
+at::Tensor Decoder::rotate(const at::Tensor& x, const std::pair<at::Tensor, at::Tensor>& rot) {
   const int64_t half = x.size(-1) / 2;
-  auto x1 = x.narrow(-1, 0, half), x2 = x.narrow(-1, half, half);
-  auto c = cos.unsqueeze(1), s = sin.unsqueeze(1);  // [T, 1, D/2]: broadcast over heads
-  return at::cat({x1 * c - x2 * s, x2 * c + x1 * s}, -1);
+  auto swapped = at::cat({x.narrow(-1, half, half), x.narrow(-1, 0, half)}, -1);
+  return at::addcmul(x * rot.first, swapped, rot.second);
 }
 
 at::Tensor Decoder::forward(const at::Tensor& tokens, const at::Tensor& positions, int64_t n_keys, int64_t pos0,
@@ -121,22 +179,23 @@ at::Tensor Decoder::forward(const at::Tensor& tokens, const at::Tensor& position
   const double scale = c.attn_scale > 0 ? c.attn_scale : 1.0 / std::sqrt(double(D));
 
   // Attention masks over the n_keys cache entries, built once per call from positions on the
-  // device (so a CUDA graph can replay them). nullopt: every key is visible, or plain causal.
+  // device (so a CUDA graph can replay them), additive (0 or -inf, in the compute dtype) so that
+  // attention does not convert a boolean mask in every layer. nullopt: every key is visible, or
+  // plain causal.
   const bool known_prefix = pos0 >= 0 && n_keys == pos0 + T;
   auto mask_for = [&](int window) -> torch_compat::Opt<at::Tensor> {
     if (known_prefix && window == 0 && (T == 1 || pos0 == 0)) return torch_compat::none;
     auto q = positions.unsqueeze(1), k = key_pos_.narrow(0, 0, n_keys).unsqueeze(0);
-    auto m = k <= q;
-    if (window > 0) m = m.logical_and(q - k < window);  // llama.cpp: masked when p1 - p0 >= n_swa
-    return m;
+    auto hidden = k > q;
+    if (window > 0) hidden = hidden.logical_or(q - k >= window);  // llama.cpp: masked when p1 - p0 >= n_swa
+    return at::zeros(hidden.sizes(), embed.options()).masked_fill_(hidden, -INFINITY);
   };
   const auto mask_global = mask_for(0);
   const auto mask_local = c.sliding_window > 0 ? mask_for(c.sliding_window) : torch_compat::none;
   const bool causal_fast = known_prefix && pos0 == 0 && T > 1;
 
-  auto cos_g = cos_global_.index_select(0, positions), sin_g = sin_global_.index_select(0, positions);
-  at::Tensor cos_l, sin_l;
-  if (c.sliding_window > 0) cos_l = cos_local_.index_select(0, positions), sin_l = sin_local_.index_select(0, positions);
+  const auto rot_global = qkv_rotation(rope_global_, positions);
+  const auto rot_local = c.sliding_window > 0 ? qkv_rotation(rope_local_, positions) : rot_global;
 
   at::Tensor x = at::embedding(embed, tokens);
   if (c.embed_scale != 1) x = x * c.embed_scale;
@@ -144,21 +203,19 @@ at::Tensor Decoder::forward(const at::Tensor& tokens, const at::Tensor& position
     const Layer& l = layers_[il];
     const bool swa = c.is_swa[il];
     auto h = torch_compat::rms_norm(x, l.attn_norm, c.norm_eps);
-    auto qkv = l.qkv(h);
-    auto q = qkv.narrow(-1, 0, H * D).view({B, T, H, D});
-    auto k = qkv.narrow(-1, H * D, KV * D).view({B, T, KV, D});
-    auto v = qkv.narrow(-1, (H + KV) * D, KV * D).view({B, T, KV, D});
+    auto qkv = l.qkv(h).view({B, T, H + 2 * KV, D});
     if (c.qk_norm) {
-      q = torch_compat::rms_norm(q, l.q_norm, c.norm_eps);
-      k = torch_compat::rms_norm(k, l.k_norm, c.norm_eps);
+      qkv = at::cat({torch_compat::rms_norm(qkv.narrow(2, 0, H), l.q_norm, c.norm_eps),
+                     torch_compat::rms_norm(qkv.narrow(2, H, KV), l.k_norm, c.norm_eps), qkv.narrow(2, H + KV, KV)},
+                    2);
     }
-    q = rope(q, swa ? cos_l : cos_g, swa ? sin_l : sin_g);
-    k = rope(k, swa ? cos_l : cos_g, swa ? sin_l : sin_g);
-    k_cache_[il].index_copy_(2, positions, k.transpose(1, 2));
-    v_cache_[il].index_copy_(2, positions, v.transpose(1, 2));
-    auto keys = k_cache_[il].narrow(2, 0, n_keys), values = v_cache_[il].narrow(2, 0, n_keys);
+    qkv = rotate(qkv, swa ? rot_local : rot_global);
+    auto q = qkv.narrow(2, 0, H).transpose(1, 2);                                // [B, H, T, D]
+    auto kv = qkv.narrow(2, H, 2 * KV).view({B, T, 2, KV, D}).permute({2, 0, 3, 1, 4});  // [2, B, KV, T, D]
+    kv_cache_[il].index_copy_(3, positions, kv);
+    auto keys = kv_cache_[il][0].narrow(2, 0, n_keys), values = kv_cache_[il][1].narrow(2, 0, n_keys);
     const auto& mask = swa ? mask_local : mask_global;
-    auto a = torch_compat::attention(q.transpose(1, 2), keys, values, mask, scale, causal_fast && !swa);
+    auto a = torch_compat::attention(q, keys, values, mask, scale, causal_fast && !swa);
     a = l.o(a.transpose(1, 2).reshape({B, T, H * D}));
     if (c.post_norms) a = torch_compat::rms_norm(a, l.post_attn_norm, c.norm_eps);
     x = x + a;

@@ -11,9 +11,18 @@
 
 namespace mtb::torch_backend {
 
-// A Linear layer, dense or weight-only int8 (per output channel scales).
+// How the big matmuls' weights are stored: as the compute dtype, or weight-only quantized.
+enum class WeightQuant { none, int8, int4 };
+
+// Group size of int4 weights: 128, torchao's and gpt-fast's default for the tinygemm kernel.
+inline constexpr int64_t kInt4Group = 128;
+
+// A Linear layer: dense, weight-only int8 (per-output-channel scales) or weight-only int4
+// (group-wise scales and zeros, packed for the tinygemm kernel).
 struct Linear {
-  at::Tensor w, b, scales;  // scales defined: w is int8
+  at::Tensor w, b, scales;  // int8: scales [N]; int4: scales = scales_zeros [K / group, N, 2]
+  WeightQuant quant = WeightQuant::none;
+  int64_t out_features = 0;
   at::Tensor operator()(const at::Tensor& x) const;
 };
 
@@ -22,10 +31,15 @@ struct Layer {
   Linear qkv, o, gate_up, down;  // Q, K, V and gate, up fused: two matmuls fewer per layer
 };
 
+// cos and sin of every position, [n_ctx, D], in the rotate-half layout (see rope_tables).
+struct RopeTables {
+  at::Tensor cos, sin;
+};
+
 struct ModelOptions {
   at::Device device = at::kCPU;
   at::ScalarType dtype = at::kFloat;
-  bool int8_weights = false;  // weight-only int8 for the big matmuls
+  WeightQuant quant = WeightQuant::none;  // for the big matmuls
   int batch = 1, n_ctx = 0;
 };
 
@@ -48,16 +62,17 @@ class Decoder {
  private:
   at::Tensor load(const TensorSource& src, const std::string& name, at::ScalarType dtype);
   Linear linear(const TensorSource& src, std::vector<std::string> names, bool bias);
-  at::Tensor rope(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin) const;
+  std::pair<at::Tensor, at::Tensor> qkv_rotation(const RopeTables& t, const at::Tensor& positions) const;
+  static at::Tensor rotate(const at::Tensor& x, const std::pair<at::Tensor, at::Tensor>& rot);
 
   ModelConfig cfg_;
   ModelOptions opt_;
   at::Tensor embed, out_norm;
   Linear lm_head;
   std::vector<Layer> layers_;
-  at::Tensor cos_global_, sin_global_, cos_local_, sin_local_;  // [n_ctx, D/2], computed once
+  RopeTables rope_global_, rope_local_;                        // computed once
   at::Tensor key_pos_;                                         // arange(n_ctx): builds masks on the device
-  std::vector<at::Tensor> k_cache_, v_cache_;                  // per layer [B, KV, n_ctx, D]
+  std::vector<at::Tensor> kv_cache_;                           // per layer [2 (K, V), B, KV, n_ctx, D]
   uint64_t n_params_ = 0, weight_bytes_ = 0;
 };
 

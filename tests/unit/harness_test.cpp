@@ -1,0 +1,86 @@
+// The harness's repetition policy with a scripted backend: --ci-stop ends a steady case after the
+// minimum repetitions and never cuts a noisy one short.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <thread>
+
+#include "core/harness.h"
+
+namespace mtb {
+namespace {
+
+// A session whose prompt pass and decode loop take a scripted time per repetition: steady, or
+// with the decode loop taking 20 ms a step in every third repetition and ~0 ms in the others (so
+// the interval dwarfs the median, far outside the ±50% band asked for below; 20 ms sleeps keep the
+// steady case steady on a loaded machine).
+class ScriptedSession final : public LlmSession {
+ public:
+  explicit ScriptedSession(bool noisy) : noisy_(noisy) {}
+  void reset() override {}
+  std::vector<Token> prefill(const TokenRows& rows) override {
+    ++reps_;  // one prefill per repetition (no depth)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    return std::vector<Token>(rows.size(), 1);
+  }
+  std::vector<Token> step(std::span<const Token> last) override {
+    if (!noisy_ || reps_ % 3 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    return std::vector<Token>(last.begin(), last.end());
+  }
+  std::vector<float> logits_last(int) override { return {}; }
+  ModelFacts facts() const override { return {}; }
+
+ private:
+  bool noisy_;
+  int reps_ = 0;
+};
+
+class ScriptedBackend final : public LlmBackend {
+ public:
+  explicit ScriptedBackend(bool noisy) : noisy_(noisy) {}
+  std::string name() const override { return "scripted"; }
+  std::string version() const override { return "1"; }
+  std::vector<DeviceInfo> devices() const override { return {}; }
+  Support supports(const LoadRequest&) const override { return Support::yes(); }
+  std::unique_ptr<LlmSession> load(const LoadRequest&) override { return std::make_unique<ScriptedSession>(noisy_); }
+
+ private:
+  bool noisy_;
+};
+
+Record run(bool noisy, double ci_stop) {
+  ScriptedBackend backend(noisy);
+  CaseInput in;
+  in.spec.model = "scripted";
+  in.spec.backend = "scripted";
+  in.spec.device = "cpu";
+  in.spec.n_prompt = 4;
+  in.spec.n_gen = 3;
+  in.spec.reps = 12;
+  in.spec.warmup = 0;
+  in.spec.ci_stop = ci_stop;
+  in.vocab = {1, 2, 3};
+  return run_case(backend, in, {});
+}
+
+TEST(Harness, CiStopEndsASteadyCaseAfterTheMinimum) {
+  const Record r = run(false, 0.5);
+  ASSERT_EQ(r.status, Status::ok) << r.error;
+  EXPECT_EQ(r.gen_s.size(), size_t(kMinRepsForStop));
+  EXPECT_EQ(r.extra["repetitions"]["done"], kMinRepsForStop);
+}
+
+TEST(Harness, CiStopNeverCutsANoisyCaseShort) {
+  const Record r = run(true, 0.5);
+  ASSERT_EQ(r.status, Status::ok) << r.error;
+  EXPECT_EQ(r.gen_s.size(), 12u);
+  EXPECT_NE(r.noise_flag(), "");  // and the table says so
+}
+
+TEST(Harness, WithoutCiStopEveryRepetitionRuns) {
+  const Record r = run(false, 0);
+  EXPECT_EQ(r.gen_s.size(), 12u);
+}
+
+}  // namespace
+}  // namespace mtb
