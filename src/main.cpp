@@ -4,6 +4,8 @@
 
 #include <CLI/CLI.hpp>
 #include <csignal>
+#include <cstdio>
+#include <cstdlib>
 #include <exception>
 
 #include "build_info.h"
@@ -35,5 +37,10 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "mtb: error: {}\n", e.what());
     return 1;
   }
-  return mtb::cli::exit_code();
+  // Leave without running static destructors: the CUDA libraries (ggml-cuda, libtorch's) tear down
+  // in an order that crashed `mtb ops` at exit on the H100 (torch 2.11 + ggml-cuda), after every
+  // result was stored but before the buffered table reached stdout. Everything mtb writes is
+  // closed in its own scope by now; only stdio's buffers need flushing.
+  std::fflush(nullptr);
+  std::_Exit(mtb::cli::exit_code());
 }

@@ -8,6 +8,9 @@ namespace mtb::ops {
 
 Tolerance tolerance_for(Op op, const std::string& dtype, const std::string& device, const std::string& quant) {
   if (op == Op::matmul_quant) {
+    if (quant == "int8" && dtype == "bfloat16")
+      return {2e-2, 5e-3, "int8 weights are dequantized for the reference; activations and output are bfloat16 "
+                          "(rounded to 2^-9 relative: 0.0077 worst, 0.0017 rms measured with torch 2.11)"};
     if (quant == "int8")
       return {2e-3, 5e-4, "int8 weights are dequantized for the reference; activations stay float (float32 rounding, "
                           "per-row int8 scales)"};
@@ -22,9 +25,10 @@ Tolerance tolerance_for(Op op, const std::string& dtype, const std::string& devi
   if (dtype == "float16")
     return {2e-2, 3e-3, "float16 keeps 11 significant bits: intermediates rounded to 2^-12 relative"};
   if (device != "cpu")
-    return {1e-2, 2e-3,
+    return {2e-2, 4e-3,
             "float32 on a GPU: matrix products may run on tensor cores at TF32/f16 precision (ggml-cuda converts f32 "
-            "operands to f16 for mul_mat: ~7e-4 rms, ~3e-3 at the worst of 10^5 outputs, more through a layer)"};
+            "operands to f16 for mul_mat: ~7e-4 rms, ~3e-3 at the worst of 10^5 outputs; through two products, as "
+            "SwiGLU and attention have, 0.011 worst and 0.0026 rms measured on an H100)"};
   if (op == Op::rope)
     return {1e-3, 2e-4,
             "float32 RoPE: ggml forms each angle by repeated float32 multiplication, so the angle error grows with "
