@@ -14,7 +14,7 @@
 # /tmp/mtb-gpu); each stage's output is a file there, so a rerun of one stage replaces only its own.
 # Knobs: CUDA_ARCHS (90), GPU_TARGETS (mtb mtb_tests llama-bench), PARITY_MODELS, SWEEP_MODELS (every
 # zoo model up to 8B), SWEEP_TYPES (bf16,q8_0,q4_0), SWEEP_PROMPTS (64,256,1024,4096),
-# SWEEP_BUDGET_S (600: no new model starts after it; the summary names those left out).
+# SWEEP_BUDGET_S (420: no new model starts after it; the summary names those left out), OPS_STAGES.
 # On a machine without a package registry, run bench/pack-device.sh beforehand where there is one
 # and carry .device/ along: the script unpacks it.
 set -euo pipefail
@@ -29,9 +29,9 @@ mkdir -p "$RES"
 export_results() {
   [ -n "${OUT:-}" ] && [ "$OUT" != "$RES" ] || return 0
   mkdir -p "$OUT"
-  for f in summary.md gpu.log tests.log parity-*.md llm.md sweep.md ops-*.md; do
-    for g in "$RES"/$f; do [ -f "$g" ] && cp "$g" "$OUT/"; done
-  done
+  for f in summary.md gpu.log tests.log; do [ -f "$RES/$f" ] && cp "$RES/$f" "$OUT/"; done
+  # Every run folder (CSV, JSONL, settings), for `mtb report` / `mtb compare` elsewhere.
+  [ -d "$RES/measurements" ] && tar -czf "$OUT/measurements.tar.gz" -C "$RES" measurements
   return 0
 }
 
@@ -130,19 +130,22 @@ print(" ".join(m["name"] for m in ms if m["n_params"] <= 8.5e9))')}
   : >"$RES/sweep.md"; left=()
   start=$(date +%s)
   for m in $models; do
-    if [ $(( $(date +%s) - start )) -ge "${SWEEP_BUDGET_S:-600}" ]; then left+=("$m"); continue; fi
+    if [ $(( $(date +%s) - start )) -ge "${SWEEP_BUDGET_S:-420}" ]; then left+=("$m"); continue; fi
     echo "--- $m ($(( $(date +%s) - start )) s into the sweep)"
     "$MTB" llm -d cuda -b "$backends" -m "$m" -t "${SWEEP_TYPES:-bf16,q8_0,q4_0}" -p "${SWEEP_PROMPTS:-64,256,1024,4096}" \
       -n 128 -r 10 --ci-stop 2 --cooldown 0 --measurements "$RES/measurements" --no-report -o md \
       2>>"$RES/sweep.log" | tee -a "$RES/sweep.md"
     rm -f "$MTB_CACHE_DIR"/models/"$m".*
   done
-  echo "sweep: $(( $(date +%s) - start )) s; models not started (budget ${SWEEP_BUDGET_S:-600} s): ${left[*]:-none}" \
+  echo "sweep: $(( $(date +%s) - start )) s; models not started (budget ${SWEEP_BUDGET_S:-420} s): ${left[*]:-none}" \
     | tee "$RES/sweep-time.txt"
 fi
 
 if has ops; then
-  if [ -x bench/gpu_ops.sh ]; then OUT=$RES bench/gpu_ops.sh; else echo "gpu.sh: no bench/gpu_ops.sh in this tree, ops skipped"; fi
+  # The op tests already ran with the suite; ggml's test-backend-ops comparison (OPS_STAGES=tbo)
+  # compiles ggml-cuda a second time, ~5 minutes, so it is not in the default run.
+  read -r -a ops_stages <<<"${OPS_STAGES:-quick torchref}"
+  MTB_BUILD_DIR=$BUILD OUT=$RES bench/gpu_ops.sh "${ops_stages[@]}"
 fi
 
 if has summary; then
