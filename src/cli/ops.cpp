@@ -36,7 +36,7 @@ struct OpsOptions {
   std::string feature = "768";
   std::string heads = "8";
   std::string masks = "none,causal";
-  std::string quants = "q8_0,q4_0,int8";
+  std::string quants = "q8_0,q4_0,int8,int4";
   std::string threads = "0";
   uint64_t seed = 42;
   int warmup = 10;
@@ -269,7 +269,8 @@ are rotated among copies so that a small op does not run from a warm cache.
 Ops: layer_norm rms_norm softmax linear matmul_quant rope swiglu sdpa mhsa encoder_layer decoder_layer
   (semantics: nn.LayerNorm, Llama's RMSNorm, nn.Linear, NeoX RoPE, Llama's SwiGLU MLP,
   nn.MultiheadAttention, nn.Transformer{Encoder,Decoder}Layer with dim_feedforward 2048, post-norm)
-Quant formats: q8_0, q4_0 (ggml), int8 weight-only with per-row scales (torch >= 2.3).
+Quant formats: q8_0, q4_0 (ggml), int8 weight-only with per-row scales (torch >= 2.3), int4 weight-only
+group 128 (torch's tinygemm: CUDA >= 2.5, CPU >= 2.6).
 
 Examples:
   mtb ops                                     the quick default: every op, batch 4 x seq 128, float32, CPU

@@ -203,7 +203,8 @@ double quant_bytes_per_weight(const std::string& quant, int64_t row_len) {
   if (quant == "q8_0") return 34.0 / 32;  // 32 int8 + an f16 scale per block
   if (quant == "q4_0") return 18.0 / 32;  // 32 nibbles + an f16 scale per block
   if (quant == "int8") return 1.0 + 4.0 / double(row_len);  // int8 + one float scale per output row
-  throw std::runtime_error(fmt::format("unknown quant format '{}' (q8_0, q4_0, int8)", quant));
+  if (quant == "int4") return 0.5 + 4.0 / 128;  // 4-bit codes + a bf16 scale and zero per 128 inputs
+  throw std::runtime_error(fmt::format("unknown quant format '{}' (q8_0, q4_0, int8, int4)", quant));
 }
 
 double op_min_bytes(Op op, const OpShape& s, double elem_bytes) {

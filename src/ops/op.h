@@ -40,7 +40,7 @@ int swiglu_ffn(int d);                        // 8/3 d rounded up to a multiple 
 struct OpShape {
   int batch = 1, seq = 64, feature = 768, heads = 1;
   bool causal = false;
-  std::string quant;  // weight format of matmul_quant: q8_0, q4_0 (ggml), int8 (torch); "" otherwise
+  std::string quant;  // weight format of matmul_quant: q8_0, q4_0 (ggml), int8, int4 (torch); "" otherwise
   int head_dim() const { return feature / heads; }
 };
 
@@ -64,7 +64,8 @@ double op_flops(Op op, const OpShape& s);
 // `elem_bytes` per activation/weight element or the quant format's size) and the output written once.
 double op_min_bytes(Op op, const OpShape& s, double elem_bytes);
 
-// Bytes per element of a weight stored in `quant` (q8_0 34/32, q4_0 18/32, int8 1 + per-row scale).
+// Bytes per element of a weight stored in `quant` (q8_0 34/32, q4_0 18/32, int8 1 + per-row scale,
+// int4 1/2 + a bf16 scale and zero per 128).
 double quant_bytes_per_weight(const std::string& quant, int64_t row_len);
 
 int dtype_bytes(const std::string& dtype);  // float32 4, bfloat16 2, float16 2; throws otherwise

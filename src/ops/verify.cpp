@@ -14,6 +14,9 @@ Tolerance tolerance_for(Op op, const std::string& dtype, const std::string& devi
     if (quant == "int8")
       return {2e-3, 5e-4, "int8 weights are dequantized for the reference; activations stay float (float32 rounding, "
                           "per-row int8 scales)"};
+    if (quant == "int4")
+      return {5e-2, 1.5e-2, "int4 weights are dequantized for the reference; tinygemm takes bfloat16 activations "
+                            "(2^-9 relative each)"};
     return {5e-2, 1.5e-2,
             "q8_0/q4_0 weights are dequantized for the reference; ggml also quantizes the activations to q8_0 blocks "
             "(8 bits per 32 values: ~0.008 rms measured, ~0.025 at the worst of 10^5 outputs)"};

@@ -28,6 +28,7 @@ namespace {
 using ops::HostTensor;
 using ops::Op;
 using Tensors = std::map<std::string, at::Tensor>;
+constexpr int64_t kInt4Group = 128;  // torchao's default group for tinygemm
 
 int default_threads() {
   const HostInfo h = host_info();
@@ -83,12 +84,12 @@ class TorchOp final : public OpInstance {
         dev.copy_(host);  // a fresh copy per slot: distinct addresses
         t[h.desc.name] = dev;
       }
-      if (req.op == Op::matmul_quant) quantize_int8(t);
+      if (req.op == Op::matmul_quant) req.shape.quant == "int4" ? quantize_int4(t) : quantize_int8(t);
       slots_.push_back(std::move(t));
     }
     if (req.op == Op::rope) rope_tables(opts);
     if (req.op == Op::matmul_quant) {
-      const at::Tensor w = (slots_[0]["weight_int8"].to(at::kFloat) * slots_[0]["weight_scale"].to(at::kFloat).unsqueeze(1)).cpu().contiguous();
+      const at::Tensor w = slots_[0]["weight_used"].to(at::kCPU, at::kFloat).contiguous();
       HostTensor e{ops::find_input(inputs, "weight").desc, std::vector<float>(size_t(w.numel()))};
       std::memcpy(e.data.data(), w.data_ptr<float>(), e.data.size() * sizeof(float));
       effective_.push_back(std::move(e));
@@ -123,20 +124,43 @@ class TorchOp final : public OpInstance {
     nlohmann::json j = {{"torch_version", TORCH_VERSION}, {"dtype", req_.dtype}, {"inference_mode", true}};
     if (device_.is_cpu()) j["n_threads"] = threads_;
     if (ops::uses_mask(req_.op)) j["attention"] = torch_compat::attention_path();
-    if (req_.op == Op::matmul_quant)
-      j["matmul"] = "aten::_weight_int8pack_mm (int8 weight-only, per-output-row float scales)";
+    if (req_.op == Op::matmul_quant) j["matmul"] = quant_kernel();
     if (req_.op == Op::rms_norm) j["rms_norm"] = MTB_TORCH_HAS_RMS_NORM ? "at::rms_norm" : "composed (pow, mean, rsqrt)";
     j["cuda_graph"] = req_.variant == "cuda_graph";
     return j;
   }
 
  private:
+  std::string quant_kernel() const {
+    if (req_.shape.quant == "int4")
+      return fmt::format("aten::_weight_int4pack_mm (tinygemm, group {}, bfloat16 activations)", kInt4Group);
+    return device_.is_cpu() ? "aten::_weight_int8pack_mm (int8 weight-only, per-output-row scales)"
+                            : "gpt-fast's int8 on a GPU: linear(x, int8 weight cast to x's dtype) * per-row scales";
+  }
+
   // Weight-only int8 with one scale per output row (amax / 127), as torchao's int8 weight-only.
   void quantize_int8(Tensors& t) const {
     const at::Tensor w = t["weight"].to(at::kFloat);
     const at::Tensor scale = w.abs().amax(1).clamp_min(1e-12) / 127.0;
     t["weight_int8"] = (w / scale.unsqueeze(1)).round().clamp(-127, 127).to(at::kChar).contiguous();
     t["weight_scale"] = scale.to(scalar_type(req_.dtype));
+    t["weight_used"] = t["weight_int8"].to(at::kFloat) * t["weight_scale"].to(at::kFloat).unsqueeze(1);
+    t.erase("weight");
+  }
+
+  // Asymmetric group-wise int4 as torchao quantizes for tinygemm: per group of kInt4Group inputs,
+  // scale = (max - min) / 15 and zero = min + 8 scale, so w = (q - 8) scale + zero (scales in bf16).
+  void quantize_int4(Tensors& t) const {
+    const at::Tensor w = t["weight"].to(at::kFloat);
+    const int64_t N = w.size(0), K = w.size(1);
+    const at::Tensor g = w.view({N, K / kInt4Group, kInt4Group});
+    const at::Tensor lo = std::get<0>(g.min(2, true)), hi = std::get<0>(g.max(2, true));
+    const at::Tensor scale = ((hi - lo) / 15.0).clamp_min(1e-6).to(at::kBFloat16).to(at::kFloat);
+    const at::Tensor zero = (lo + scale * 8.0).to(at::kBFloat16).to(at::kFloat);
+    const at::Tensor q = ((g - (zero - scale * 8.0)) / scale).round().clamp(0, 15);
+    t["weight_used"] = ((q - 8.0) * scale + zero).view({N, K});
+    t["weight_scales_zeros"] = at::cat({scale, zero}, 2).transpose(0, 1).contiguous().to(at::kBFloat16);  // [K/g, N, 2]
+    t["weight_int4"] = torch_compat::int4_pack(q.to(at::kByte).view({N, K}));
     t.erase("weight");
   }
 
@@ -189,7 +213,15 @@ class TorchOp final : public OpInstance {
       case Op::linear: return at::linear(t.at("x"), t.at("weight"), t.at("bias"));
       case Op::matmul_quant: {
         const at::Tensor& x = t.at("x");
-        return torch_compat::int8_weight_mm(x.reshape({-1, d}), t.at("weight_int8"), t.at("weight_scale")).view(x.sizes());
+        const at::Tensor x2 = x.reshape({-1, d});
+        if (req_.shape.quant == "int4")  // tinygemm takes bfloat16 activations
+          return torch_compat::int4_weight_mm(x2.to(at::kBFloat16), t.at("weight_int4"), kInt4Group,
+                                              t.at("weight_scales_zeros"))
+              .to(x.scalar_type())
+              .view(x.sizes());
+        if (!device_.is_cpu())  // _weight_int8pack_mm's CUDA kernel is ~10x slower than this (torch_model.cpp)
+          return at::linear(x, t.at("weight_int8").to(x.scalar_type())) * t.at("weight_scale");
+        return torch_compat::int8_weight_mm(x2, t.at("weight_int8"), t.at("weight_scale")).view(x.sizes());
       }
       case Op::rope: {
         const at::Tensor& x = t.at("x");
@@ -277,17 +309,25 @@ class TorchOpBackend final : public OpBackend {
     return {};
   }
 
-  std::vector<std::string> quant_formats() const override { return {"int8"}; }
+  std::vector<std::string> quant_formats() const override { return {"int8", "int4"}; }
 
   Support supports(const OpRequest& req) const override {
     if (req.device != "cpu" && !(req.device == "cuda" && has_cuda()))
       return Support::no(fmt::format("this libtorch ({}) has no '{}' device here (built without it, or none found)",
                                      TORCH_VERSION, req.device));
     if (req.op == Op::matmul_quant) {
-      if (req.shape.quant != "int8")
-        return Support::no(fmt::format("torch has no '{}' weight format (its weight-only format here: int8)", req.shape.quant));
-      if (!torch_compat::has_int8_weight_kernel())
+      const bool cpu = req.device == "cpu";
+      if (req.shape.quant == "int4") {
+        if (!torch_compat::has_int4_weight_kernel(cpu))
+          return Support::no(fmt::format("libtorch " TORCH_VERSION " has no int4 weight-only matmul on {} (tinygemm: "
+                                         "CUDA from 2.5, CPU from 2.6)", req.device));
+        if (req.shape.feature % kInt4Group != 0)
+          return Support::no(fmt::format("int4 (tinygemm) needs the width to be a multiple of its group, {}", kInt4Group));
+      } else if (req.shape.quant != "int8") {
+        return Support::no(fmt::format("torch has no '{}' weight format (its weight-only formats: int8, int4)", req.shape.quant));
+      } else if (cpu && !torch_compat::has_int8_weight_kernel()) {
         return Support::no("libtorch " TORCH_VERSION " has no _weight_int8pack_mm (from 2.3)");
+      }
     }
     if (req.variant == "cuda_graph" && req.device != "cuda") return Support::no("CUDA graphs need -d cuda");
     return Support::yes();
