@@ -7,11 +7,31 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <execinfo.h>
+#include <unistd.h>
 
 #include "build_info.h"
 #include "cli/commands.h"
 
+namespace {
+
+// A crash names itself: the signal and the call stack (addresses resolve with `addr2line -e mtb`),
+// then the default action, so the exit status still says which signal it was.
+void on_fatal_signal(int sig) {
+  static const char head[] = "mtb: fatal signal; call stack:\n";
+  (void)!write(STDERR_FILENO, head, sizeof head - 1);
+  void* frames[64];
+  backtrace_symbols_fd(frames, backtrace(frames, 64), STDERR_FILENO);
+  signal(sig, SIG_DFL);
+  raise(sig);
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
+  void* warm[1];
+  backtrace(warm, 1);  // loads the unwinder now: the first call may allocate, which a signal handler must not
+  for (int sig : {SIGSEGV, SIGBUS, SIGILL, SIGFPE}) signal(sig, on_fatal_signal);
   // A file-size limit then fails a write with EFBIG (reported, results kept) instead of killing mtb.
   signal(SIGXFSZ, SIG_IGN);
   CLI::App app{fmt::format(
