@@ -14,6 +14,7 @@
 
 #include "backends/torch/torch_compat.h"
 #include "backends/torch/torch_model.h"
+#include "backends/torch/torch_threads.h"
 #include "core/system_info.h"
 #if MTB_TORCH_HAS_CUDA_GRAPH
 #include <ATen/cuda/CUDAContext.h>
@@ -126,7 +127,7 @@ class TorchSession final : public LlmSession {
     const std::string precision = req.precision == "file" ? storage_precision(src->storage_type()) : req.precision;
     const Plan p = plan_for(precision, req.device);
     threads_ = req.threads > 0 ? req.threads : default_threads();
-    at::set_num_threads(threads_);
+    threading_ = torch_backend::set_cpu_threads(threads_);
     ModelOptions opt;
     opt.device = torch_device(req.device);
     opt.dtype = p.dtype;
@@ -253,6 +254,7 @@ class TorchSession final : public LlmSession {
     f.device_name = req.device == "cpu" ? host_info().cpu_model : req.device;
     f.extra = {{"torch_version", TORCH_VERSION},
                {"n_threads", threads_},
+               {"threading", threading_},
                {"dtype", c10::toString(p.dtype)},
                {"matmul", matmul_kernel(p.quant, req.device == "cpu")},
                {"attention", torch_compat::attention_path()},
@@ -272,6 +274,7 @@ class TorchSession final : public LlmSession {
   int batch_;
   bool all_logits_;
   int threads_ = 0;
+  std::string threading_;
   int64_t pos_ = 0;
   bool use_graph_ = false;
   std::unique_ptr<Decoder> model_;

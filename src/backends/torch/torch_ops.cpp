@@ -2,6 +2,7 @@
 // (nn.LayerNorm -> at::layer_norm, nn.MultiheadAttention -> linear + scaled_dot_product_attention +
 // linear, ...), under inference mode. On CUDA a second variant captures the op once in a CUDA graph
 // and replays it: the nearest C++ has to torch.compile (the ancestor's `compile` column).
+#include "backends/torch/torch_threads.h"
 #include "backends/torch/torch_ops.h"
 
 #include <fmt/format.h>
@@ -74,7 +75,7 @@ class TorchOp final : public OpInstance {
   TorchOp(const OpRequest& req, const std::vector<HostTensor>& inputs, int slots)
       : req_(req), device_(device_of(req.device)) {
     threads_ = req.threads > 0 ? req.threads : default_threads();
-    at::set_num_threads(threads_);
+    threading_ = torch_backend::set_cpu_threads(threads_);
     const auto opts = at::TensorOptions().dtype(scalar_type(req.dtype)).device(device_);
     for (int s = 0; s < slots; ++s) {
       Tensors t;
@@ -122,7 +123,10 @@ class TorchOp final : public OpInstance {
 
   nlohmann::json facts() const override {
     nlohmann::json j = {{"torch_version", TORCH_VERSION}, {"dtype", req_.dtype}, {"inference_mode", true}};
-    if (device_.is_cpu()) j["n_threads"] = threads_;
+    if (device_.is_cpu()) {
+      j["n_threads"] = threads_;
+      j["threading"] = threading_;
+    }
     if (ops::uses_mask(req_.op)) j["attention"] = torch_compat::attention_path();
     if (req_.op == Op::matmul_quant) j["matmul"] = quant_kernel();
     if (req_.op == Op::rms_norm) j["rms_norm"] = MTB_TORCH_HAS_RMS_NORM ? "at::rms_norm" : "composed (pow, mean, rsqrt)";
@@ -279,6 +283,7 @@ class TorchOp final : public OpInstance {
   OpRequest req_;
   at::Device device_;
   int threads_ = 0;
+  std::string threading_;
   std::vector<Tensors> slots_;
   at::Tensor cos_, sin_, out0_;
   std::vector<HostTensor> effective_;
