@@ -13,6 +13,7 @@
 #include <mutex>
 
 #include "backends/torch/torch_compat.h"
+#include "backends/torch/torch_device.h"
 #include "backends/torch/torch_model.h"
 #include "backends/torch/torch_threads.h"
 #include "core/system_info.h"
@@ -28,20 +29,9 @@ namespace mtb {
 namespace {
 using torch_backend::Decoder;
 using torch_backend::ModelOptions;
-
-at::Device torch_device(const std::string& d) {
-  if (d == "cpu") return at::kCPU;
-  if (d == "cuda") return at::Device(at::kCUDA, 0);
-  if (d == "metal") return at::kMPS;
-  throw Unsupported(fmt::format("torch backend: unknown device '{}'", d));
-}
-
-bool device_available(const std::string& d) {
-  if (d == "cpu") return true;
-  if (d == "cuda") return at::hasCUDA();
-  if (d == "metal") return at::hasMPS();
-  return false;
-}
+using torch_backend::default_threads;
+using torch_backend::device_available;
+using torch_backend::torch_device;
 
 // How a precision runs in torch: the compute dtype and how the big matmuls' weights are stored.
 struct Plan {
@@ -113,11 +103,6 @@ std::string dtype_probe(const Plan& p, const std::string& device) {
                       device, msg);
   }
   return cache[key] = why;
-}
-
-int default_threads() {
-  const HostInfo h = host_info();
-  return std::max(1, h.performance_cores > 0 ? h.performance_cores : h.physical_cores);
 }
 
 class TorchSession final : public LlmSession {
@@ -288,18 +273,7 @@ class TorchBackend final : public LlmBackend {
   std::string name() const override { return "torch"; }
   std::string version() const override { return "libtorch " TORCH_VERSION; }
 
-  std::vector<DeviceInfo> devices() const override {
-    std::vector<DeviceInfo> out;
-    out.push_back({name(), "cpu", host_info().cpu_model, 0, 0});
-#if MTB_TORCH_HAS_CUDA_GRAPH
-    if (at::hasCUDA()) {
-      const auto* prop = at::cuda::getDeviceProperties(0);
-      out.push_back({name(), "cuda", prop->name, static_cast<uint64_t>(prop->totalGlobalMem), 0});
-    }
-#endif
-    if (at::hasMPS()) out.push_back({name(), "metal", "Apple GPU (MPS)", 0, 0});
-    return out;
-  }
+  std::vector<DeviceInfo> devices() const override { return torch_backend::torch_devices(name(), true); }
 
   Support supports(const LoadRequest& req) const override {
     if (!device_available(req.device))

@@ -15,6 +15,8 @@
 #include <map>
 
 #include "backends/torch/torch_compat.h"
+#include "backends/torch/torch_device.h"
+#include "backends/torch/torch_model.h"
 #include "core/system_info.h"
 #if MTB_TORCH_HAS_CUDA_GRAPH
 #include <ATen/cuda/CUDAContext.h>
@@ -29,12 +31,7 @@ namespace {
 using ops::HostTensor;
 using ops::Op;
 using Tensors = std::map<std::string, at::Tensor>;
-constexpr int64_t kInt4Group = 128;  // torchao's default group for tinygemm
-
-int default_threads() {
-  const HostInfo h = host_info();
-  return std::max(1, h.performance_cores > 0 ? h.performance_cores : h.physical_cores);
-}
+using torch_backend::kInt4Group;  // one group size for the LLM and op backends (torch_model.h)
 
 bool has_cuda() {
 #if MTB_TORCH_HAS_CUDA_GRAPH
@@ -48,11 +45,6 @@ at::ScalarType scalar_type(const std::string& dtype) {
   if (dtype == "bfloat16") return at::kBFloat16;
   if (dtype == "float16") return at::kHalf;
   return at::kFloat;
-}
-
-at::Device device_of(const std::string& device) {
-  if (device == "cuda") return at::Device(at::kCUDA, 0);
-  return at::Device(at::kCPU);
 }
 
 // Waits until the device has finished what was queued (CPU aten ops return when done).
@@ -73,8 +65,8 @@ at::Tensor rotate_half(const at::Tensor& x) {
 class TorchOp final : public OpInstance {
  public:
   TorchOp(const OpRequest& req, const std::vector<HostTensor>& inputs, int slots)
-      : req_(req), device_(device_of(req.device)) {
-    threads_ = req.threads > 0 ? req.threads : default_threads();
+      : req_(req), device_(torch_backend::torch_device(req.device)) {
+    threads_ = req.threads > 0 ? req.threads : torch_backend::default_threads();
     threading_ = torch_backend::set_cpu_threads(threads_);
     const auto opts = at::TensorOptions().dtype(scalar_type(req.dtype)).device(device_);
     for (int s = 0; s < slots; ++s) {
@@ -297,17 +289,7 @@ class TorchOpBackend final : public OpBackend {
   std::string name() const override { return "torch"; }
   std::string version() const override { return "libtorch " TORCH_VERSION; }
 
-  std::vector<DeviceInfo> devices() const override {
-    std::vector<DeviceInfo> out;
-    out.push_back({name(), "cpu", host_info().cpu_model, 0, 0});
-#if MTB_TORCH_HAS_CUDA_GRAPH
-    if (at::hasCUDA()) {
-      const auto* prop = at::cuda::getDeviceProperties(0);
-      out.push_back({name(), "cuda", prop->name, static_cast<uint64_t>(prop->totalGlobalMem), 0});
-    }
-#endif
-    return out;
-  }
+  std::vector<DeviceInfo> devices() const override { return torch_backend::torch_devices(name(), false); }
 
   std::vector<std::string> compiled_variants(const std::string& device) const override {
     if (device == "cuda" && MTB_TORCH_HAS_CUDA_GRAPH && has_cuda()) return {"cuda_graph"};

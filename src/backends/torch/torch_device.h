@@ -1,0 +1,17 @@
+// mtb's device names (-d cpu|cuda|metal) as libtorch devices: one place for the LLM and op backends.
+#pragma once
+#include <ATen/ATen.h>
+
+#include <string>
+#include <vector>
+
+#include "backends/backend.h"
+
+namespace mtb::torch_backend {
+
+at::Device torch_device(const std::string& device);  // throws Unsupported for an unknown name
+bool device_available(const std::string& device);     // this libtorch has it, and it is here
+// The devices this build can run on, reported as `backend`; `with_mps` adds Apple's GPU where present.
+std::vector<DeviceInfo> torch_devices(const std::string& backend, bool with_mps);
+
+}  // namespace mtb::torch_backend
