@@ -205,16 +205,7 @@ class MlxBackend final : public LlmBackend {
   std::string name() const override { return "mlx"; }
   std::string version() const override { return std::string("MLX ") + mx::version(); }
 
-  std::vector<DeviceInfo> devices() const override {
-    std::vector<DeviceInfo> out;
-    std::string why;
-    for (const char* dev : {"cpu", "metal", "cuda"})
-      if (auto d = mlx_backend::mlx_device(dev, &why)) {
-        const std::string gpu_name = *d == mx::Device::gpu ? mlx_backend::mlx_device_name(*d) : "";
-        out.push_back({name(), dev, *d == mx::Device::cpu ? host_info().cpu_model : gpu_name, 0, 0});
-      }
-    return out;
-  }
+  std::vector<DeviceInfo> devices() const override { return mlx_backend::mlx_devices(name()); }
 
   Support supports(const LoadRequest& req) const override {
     std::string why;

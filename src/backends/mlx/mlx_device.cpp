@@ -51,4 +51,13 @@ int set_cpu_threads(int requested) {
   return 0;
 }
 
+std::vector<DeviceInfo> mlx_devices(const std::string& backend) {
+  std::vector<DeviceInfo> out;
+  std::string why;
+  for (const char* dev : {"cpu", "metal", "cuda"})
+    if (auto d = mlx_device(dev, &why))
+      out.push_back({backend, dev, *d == mlx::core::Device::cpu ? host_info().cpu_model : mlx_device_name(*d), 0, 0});
+  return out;
+}
+
 }  // namespace mtb::mlx_backend

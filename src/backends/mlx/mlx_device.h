@@ -5,6 +5,9 @@
 
 #include <optional>
 #include <string>
+#include <vector>
+
+#include "backends/backend.h"
 
 namespace mtb::mlx_backend {
 
@@ -13,6 +16,9 @@ std::optional<mlx::core::Device> mlx_device(const std::string& name, std::string
 
 // A readable name of the device ("Apple M3 Max", "NVIDIA H100 ..."), empty when MLX gives none.
 std::string mlx_device_name(const mlx::core::Device& d);
+
+// The devices this MLX can run on here, reported as `backend` (the LLM and op backends alike).
+std::vector<DeviceInfo> mlx_devices(const std::string& backend);
 
 // MLX's CPU matrix products run in the BLAS it links (OpenBLAS on Linux, Accelerate on a Mac), which
 // keeps its own thread pool. Sets OpenBLAS's count to `requested` (0: the physical cores) and

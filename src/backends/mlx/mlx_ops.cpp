@@ -212,14 +212,7 @@ class MlxOpBackend final : public OpBackend {
   std::string name() const override { return "mlx"; }
   std::string version() const override { return std::string("MLX ") + mx::version(); }
 
-  std::vector<DeviceInfo> devices() const override {
-    std::vector<DeviceInfo> out;
-    std::string why;
-    for (const char* dev : {"cpu", "metal", "cuda"})
-      if (auto d = mlx_backend::mlx_device(dev, &why))
-        out.push_back({name(), dev, *d == mx::Device::cpu ? host_info().cpu_model : mlx_backend::mlx_device_name(*d), 0, 0});
-    return out;
-  }
+  std::vector<DeviceInfo> devices() const override { return mlx_backend::mlx_devices(name()); }
 
   std::vector<std::string> compiled_variants(const std::string& device) const override {
     std::string why;
