@@ -13,8 +13,9 @@
 # Stages: build test parity llm sweep ops summary. Results go to $GPU_RESULTS (default
 # /tmp/mtb-gpu); each stage's output is a file there, so a rerun of one stage replaces only its own.
 # Knobs: CUDA_ARCHS (90), GPU_TARGETS (mtb mtb_tests llama-bench), PARITY_MODELS, SWEEP_MODELS (every
-# zoo model up to 8B), SWEEP_TYPES (bf16,q8_0,q4_0), SWEEP_PROMPTS (64,256,1024,4096),
-# SWEEP_BUDGET_S (420: no new model starts after it; the summary names those left out), OPS_STAGES.
+# zoo model up to 8B), SWEEP_TYPES (bf16,q8_0,q4_0), SWEEP_PROMPTS (64,256,1024,4096), SWEEP_GEN
+# (100, the ancestor's default), SWEEP_BUDGET_S (600: no new model starts after it; the summary
+# names those left out), OPS_STAGES.
 # On a machine without a package registry, run bench/pack-device.sh beforehand where there is one
 # and carry .device/ along: the script unpacks it.
 set -euo pipefail
@@ -49,7 +50,7 @@ case "${1:-}" in
     else echo "gpu.sh: still running"; fi
     export_results
     exit 0 ;;
-  -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+  -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
 esac
 
 stages=("$@"); [ ${#stages[@]} -eq 0 ] && stages=(build test parity llm sweep ops summary)
@@ -125,7 +126,9 @@ if has sweep; then
   backends=llamacpp
   "$MTB" info --json | grep -q '"torch"' && backends=llamacpp,torch
   # Every zoo model up to 8B, one model at a time: its cached GGUFs are removed after its cases, so
-  # the sweep fits a small disk, and no model starts once the time budget is spent.
+  # the sweep fits a small disk, and no model starts once the time budget is spent. Each (backend,
+  # precision) loads once for its four prompt lengths; prompt and generation each stop repeating
+  # once their median's 95% interval is within 2% (at least 3 repetitions).
   models=${SWEEP_MODELS:-$("$MTB" models --json | python3 -c '
 import json, sys
 ms = sorted(json.load(sys.stdin), key=lambda m: m["n_params"])  # smallest first: the most models within the budget
@@ -133,14 +136,14 @@ print(" ".join(m["name"] for m in ms if m["n_params"] <= 8.5e9))')}
   : >"$RES/sweep.md"; left=()
   start=$(date +%s)
   for m in $models; do
-    if [ $(( $(date +%s) - start )) -ge "${SWEEP_BUDGET_S:-420}" ]; then left+=("$m"); continue; fi
+    if [ $(( $(date +%s) - start )) -ge "${SWEEP_BUDGET_S:-600}" ]; then left+=("$m"); continue; fi
     echo "--- $m ($(( $(date +%s) - start )) s into the sweep)"
     "$MTB" llm -d cuda -b "$backends" -m "$m" -t "${SWEEP_TYPES:-bf16,q8_0,q4_0}" -p "${SWEEP_PROMPTS:-64,256,1024,4096}" \
-      -n 128 -r 10 --ci-stop 2 --cooldown 0 --measurements "$RES/measurements" --no-report -o md \
+      -n "${SWEEP_GEN:-100}" -r 10 --ci-stop 2 --cooldown 0 --measurements "$RES/measurements" --no-report -o md \
       2>>"$RES/sweep.log" | tee -a "$RES/sweep.md"
     rm -f "$MTB_CACHE_DIR"/models/"$m".*
   done
-  echo "sweep: $(( $(date +%s) - start )) s; models not started (budget ${SWEEP_BUDGET_S:-420} s): ${left[*]:-none}" \
+  echo "sweep: $(( $(date +%s) - start )) s; models not started (budget ${SWEEP_BUDGET_S:-600} s): ${left[*]:-none}" \
     | tee "$RES/sweep-time.txt"
 fi
 

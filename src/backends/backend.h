@@ -66,6 +66,14 @@ class LlmSession {
  public:
   virtual ~LlmSession() = default;
   virtual void reset() = 0;  // empty the KV cache
+  // Readies the loaded weights for another case of other lengths: `req` differs from the request
+  // the session was loaded with only in n_ctx and n_gen. Frees the old KV cache (and anything sized
+  // by it) and makes a new one, and restarts the device-memory peak, so the next case measures as if
+  // freshly loaded, minus the load. false: this backend cannot; the harness then loads afresh.
+  virtual bool reshape(const LoadRequest& req) {
+    (void)req;
+    return false;
+  }
   // Appends rows[b] to sequence b (all rows the same length) and returns each row's greedy next
   // token, on the host.
   virtual std::vector<Token> prefill(const TokenRows& rows) = 0;

@@ -1,21 +1,18 @@
 // `mtb llm`: the LLM inference benchmark. Every axis is a comma list; the plan is their cartesian
-// product, printed before it runs; each case runs in its own worker process and is appended to the
-// run store as soon as it finishes.
+// product, printed before it runs; cases run in worker processes (llm_cases.cpp: one per run of
+// cases sharing a model's weights) and each is appended to the run store as soon as it finishes.
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
 #include <filesystem>
-#include <map>
 #include <set>
-#include <thread>
 
 #include "backends/backend.h"
 #include "build_info.h"
 #include "cli/commands.h"
-#include "cli/progress.h"
+#include "cli/llm_cases.h"
 #include "cli/run_context.h"
 #include "core/harness.h"
 #include "core/plan.h"
@@ -164,23 +161,6 @@ LlmAxes axes_from_json(const nlohmann::json& j) {
   return a;
 }
 
-Record failed_record(const CaseSpec& c, Status st, const std::string& why) {
-  Record r;
-  r.spec = c;
-  r.status = st;
-  r.error = why;
-  r.started_at = utc_now_iso8601();
-  return r;
-}
-
-std::string short_result(const Record& r) {
-  if (r.status != Status::ok) return fmt::format("{}: {}", to_string(r.status), r.error);
-  std::string s;
-  if (r.prompt_tps.n) s += fmt::format("pp {:.1f} t/s  ttft {:.1f} ms", r.prompt_tps.mean, r.ttft_s.median * 1e3);
-  if (r.gen_tps.n) s += fmt::format("{}tg {:.2f} t/s", s.empty() ? "" : "  ", r.gen_tps.mean);
-  return s + fmt::format("  ({:.1f} s)", r.wall_s);
-}
-
 int run_llm(const LlmOptions& o, const std::vector<std::string>& argv) {
   install_interrupt_handler();
   std::optional<RunStore> store;
@@ -233,73 +213,9 @@ int run_llm(const LlmOptions& o, const std::vector<std::string>& argv) {
   }
   fmt::print(stderr, "Plan:\n{}\nRun folder: {}\n", describe_plan(axes, cases.size()), store->dir().string());
 
-  const std::string exe = self_exe_path();
-  // Redrawn status lines only on a terminal; logs and CI get one line per case.
-  const bool show_progress = isatty(STDERR_FILENO) && !o.verbose;
-  // model|precision -> the GGUF, and for a user's file the precision it is stored in (its header is
-  // read once, not per case).
-  struct ModelFile {
-    fs::path path;
-    std::string stored;
-  };
-  std::map<std::string, ModelFile> model_files;
-  int n_failed = 0, index = 0;
-  bool stopped = false;
-  for (const CaseSpec& c : cases) {
-    ++index;
-    if (done.count(c.key())) continue;
-    if (interrupted()) {
-      stopped = true;
-      break;
-    }
-    fmt::print(stderr, "[{}/{}] {} ... ", index, cases.size(), c.label());
-    Record r;
-    try {
-      // The model file: synthesized once per (model, precision, seed), in this process so its
-      // progress shows and its cache is shared; a user's GGUF runs as stored.
-      const std::string mkey = c.model + "|" + c.precision;
-      if (!model_files.count(mkey)) {
-        fmt::print(stderr, "\n");
-        const ResolvedModel rm = resolve_model(c.model, c.precision == "file" ? "bf16" : c.precision, c.seed,
-                                               progress_line(c.model + " " + c.precision));
-        model_files[mkey] = {rm.path, rm.synthetic ? "" : read_gguf_info(rm.path).precision};
-      }
-      const fs::path path = model_files[mkey].path;
-      if (looks_like_path(c.model) && c.precision != "file") {
-        const std::string& stored = model_files[mkey].stored;
-        if (stored != c.precision)
-          throw Unsupported(fmt::format("{} is stored as {}; llama.cpp runs a GGUF as stored (use -t file, or -t {})",
-                                        path.string(), stored.empty() ? "another type" : stored,
-                                        stored.empty() ? "file" : stored));
-      }
-      nlohmann::json req = {{"case", c}, {"model_path", path.string()}};
-      if (backend_options.contains(c.backend)) req["backend_options"] = backend_options[c.backend];
-      const WorkerResult w = run_worker({exe, "__worker"}, req.dump(), c.timeout_s, o.verbose, [&](const std::string& p) {
-        if (show_progress) fmt::print(stderr, "\r\033[K[{}/{}] {} ... {}", index, cases.size(), c.label(), p);
-      });
-      if (show_progress) fmt::print(stderr, "\r\033[K[{}/{}] {} ... ", index, cases.size(), c.label());
-      if (w.interrupted) {
-        fmt::print(stderr, "interrupted\n");
-        stopped = true;
-        break;
-      }
-      if (!w.result.empty()) {
-        r = nlohmann::json::parse(w.result).get<Record>();
-      } else {
-        r = failed_record(c, Status::failed, w.failure_reason());
-        r.wall_s = w.wall_s;
-      }
-    } catch (const Unsupported& e) {
-      r = failed_record(c, Status::skipped, e.what());
-    } catch (const std::exception& e) {
-      r = failed_record(c, Status::failed, e.what());
-    }
-    if (r.status == Status::failed) ++n_failed;
-    store->append(r);  // throws on a full disk: what is already appended stays
-    fmt::print(stderr, "{}\n", short_result(r));
-    if (o.cooldown > 0 && r.wall_s > 0 && index < static_cast<int>(cases.size()))
-      std::this_thread::sleep_for(std::chrono::duration<double>(o.cooldown * r.wall_s));
-  }
+  const CaseLoopResult res = run_cases(cases, done, *store, backend_options, {o.verbose, o.cooldown});
+  const bool stopped = res.stopped;
+  const int n_failed = res.n_failed;
 
   const std::vector<Record> all = store->load_records();
   store->update_settings({{"finished", !stopped && all.size() >= cases.size()}, {"finished_at", utc_now_iso8601()}});
@@ -348,8 +264,9 @@ Exit status: 0 all cases ran (or were skipped with a reason), 3 some case failed
   cmd->add_option("-r,--repetitions", o->reps, "timed repetitions per case")->capture_default_str();
   cmd->add_option("--warmup", o->warmup, "untimed warm-up repetitions per case")->capture_default_str();
   cmd->add_option("--ci-stop", o->ci_stop_pct,
-                  "stop a case's repetitions early (after 3) once each 95% confidence interval is within this "
-                  "percentage of its median; -r is then the most (0: always -r)")
+                  "stop repeating early (after 3): prompt and generation each stop once the 95% confidence "
+                  "interval of their median is within this percentage of it; once generation has stopped, further "
+                  "repetitions time the prompt alone; -r is then the most (0: always -r)")
       ->capture_default_str();
   cmd->add_option("--seed", o->seed, "seed of the synthetic weights and the prompt tokens")->capture_default_str();
   cmd->add_option("--cooldown", o->cooldown, "sleep this fraction of each case's time after it (the ancestor's 0.05)")

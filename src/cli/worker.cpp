@@ -1,12 +1,16 @@
-// `mtb __worker`: the child side of a case. Reads one request (JSON) on stdin, runs the harness,
-// writes the record (JSON) on fd 3. Never called by users; `mtb llm` starts it once per case.
+// `mtb __worker`: the child side of `mtb llm`. Reads one request (JSON) on stdin: cases that load the
+// same model file on the same backend, differing in lengths only. Runs them in order through the
+// harness, keeping the weights loaded between them, and writes each record (one JSON line) on fd 3
+// as soon as it is measured. Never called by users.
 #include <fmt/format.h>
 #include <signal.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <thread>
 
 #include "backends/backend.h"
 #include "cli/commands.h"
@@ -28,14 +32,12 @@ void write_result(const std::string& s) {
   }
 }
 
-int run_worker_request() {
-  const std::string input{std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>()};
-  const nlohmann::json req = nlohmann::json::parse(input);
+// Measures one case of the request with the worker's kept model.
+Record run_one(const nlohmann::json& req, const CaseSpec& spec, LoadedModel& keep) {
   CaseInput in;
-  in.spec = req.at("case").get<CaseSpec>();
+  in.spec = spec;
   in.model_path = req.at("model_path").get<std::string>();
   in.backend_options = req.value("backend_options", nlohmann::json::object());
-
   Record r;
   r.spec = in.spec;
   r.model_path = in.model_path;
@@ -62,12 +64,28 @@ int run_worker_request() {
     r = run_case(*backend, in, [](const std::string& s) {
       fmt::print(stderr, "{}{}\n", kProgressPrefix, s);
       fflush(stderr);
-    });
+    }, &keep);
   } catch (const std::exception& e) {
     r.status = Status::failed;
     r.error = e.what();
   }
-  write_result(nlohmann::json(r).dump());
+  return r;
+}
+
+int run_worker_request() {
+  const std::string input{std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>()};
+  const nlohmann::json req = nlohmann::json::parse(input);
+  const double cooldown = req.value("cooldown", 0.0);
+  const nlohmann::json& cases = req.at("cases");
+  LoadedModel keep;
+  for (size_t i = 0; i < cases.size(); ++i) {
+    const Record r = run_one(req, cases[i].get<CaseSpec>(), keep);
+    write_result(nlohmann::json(r).dump() + "\n");
+    // The ancestor's pause between cases, a fraction of the case's time (the parent pauses after
+    // the worker's last case).
+    if (i + 1 < cases.size() && cooldown > 0 && r.wall_s > 0)
+      std::this_thread::sleep_for(std::chrono::duration<double>(cooldown * r.wall_s));
+  }
   return 0;
 }
 

@@ -6,6 +6,7 @@
 #include <sys/resource.h>
 
 #include <chrono>
+#include <cstdio>
 #include <ctime>
 
 namespace mtb {
@@ -61,19 +62,57 @@ Timed one_rep(LlmSession& s, const CaseSpec& c, const TokenRows& depth, const To
   return t;
 }
 
-// Whether --ci-stop is met: every timed quantity's 95% interval within ci_stop of its median.
-bool precise_enough(const Record& r, const CaseSpec& c) {
-  if (c.ci_stop <= 0) return false;
-  for (const auto* s : {&r.prompt_s, &r.gen_s}) {
-    if (s->empty()) continue;
-    if (static_cast<int>(s->size()) < kMinRepsForStop || summarize(*s).rel_ci95() > c.ci_stop) return false;
+// Whether a timed quantity needs no more repetitions under --ci-stop (core/stats: median_precise).
+// Each quantity stops on its own: once generation is pinned down, further repetitions time only the
+// prompt pass, which for short prompts is cheap and the noisier of the two.
+bool settled(const std::vector<double>& samples, const CaseSpec& c) {
+  return c.ci_stop > 0 && median_precise(samples, c.ci_stop, kMinRepsForStop);
+}
+
+// Whether `a` and `b` load the same weights the same way: only the lengths (n_ctx, n_gen) may differ.
+bool same_weights(const LoadRequest& a, const LoadRequest& b) {
+  return a.model_path == b.model_path && a.device == b.device && a.precision == b.precision && a.threads == b.threads &&
+         a.batch == b.batch && a.backend_options == b.backend_options && a.all_logits == b.all_logits &&
+         a.kv_at_precision == b.kv_at_precision;
+}
+
+// The session for this case: the kept one, readied for the case's lengths, where it holds the same
+// weights and the backend can reshape it; else a fresh load (which replaces the kept one).
+LlmSession& session_for(LlmBackend& backend, const LoadRequest& req, LoadedModel& keep, bool& reused) {
+  reused = keep.session && same_weights(keep.loaded_with, req) && keep.session->reshape(req);
+  if (!reused) {
+    keep.session.reset();  // the old weights leave the device before the new ones arrive
+    keep.session = backend.load(req);
   }
-  return true;
+  keep.loaded_with = req;
+  return *keep.session;
 }
 
 }  // namespace
 
+void reset_peak_rss() {
+#ifdef __linux__
+  // "5" resets the resident-set high-water mark (VmHWM, Linux >= 4.0): each case of a worker that
+  // runs several gets its own peak. Where the write fails the peak covers the worker's earlier cases.
+  if (FILE* f = std::fopen("/proc/self/clear_refs", "w")) {
+    std::fputs("5", f);
+    std::fclose(f);
+  }
+#endif
+}
+
 uint64_t peak_rss_bytes() {
+#ifdef __linux__
+  // VmHWM, which reset_peak_rss() can reset (getrusage's maximum cannot be).
+  if (FILE* f = std::fopen("/proc/self/status", "r")) {
+    char line[256];
+    unsigned long long kib = 0;
+    bool found = false;
+    while (!found && std::fgets(line, sizeof line, f)) found = std::sscanf(line, "VmHWM: %llu kB", &kib) == 1;
+    std::fclose(f);
+    if (found) return kib * 1024;
+  }
+#endif
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
 #ifdef __APPLE__
@@ -92,12 +131,16 @@ std::string utc_now_iso8601() {
   return buf;
 }
 
-Record run_case(LlmBackend& backend, const CaseInput& in, const std::function<void(const std::string&)>& progress) {
+Record run_case(LlmBackend& backend, const CaseInput& in, const std::function<void(const std::string&)>& progress,
+               LoadedModel* keep) {
   auto say = [&](const std::string& s) {
     if (progress) progress(s);
   };
   const CaseSpec& c = in.spec;
   const auto wall0 = Clock::now();
+  reset_peak_rss();
+  LoadedModel own;  // without a caller's slot the session lives for this case only
+  LoadedModel& slot = keep ? *keep : own;
   Record r;
   r.spec = c;
   r.model_path = in.model_path;
@@ -140,9 +183,10 @@ Record run_case(LlmBackend& backend, const CaseInput& in, const std::function<vo
   try {
     say("loading");
     const auto t0 = Clock::now();
-    std::unique_ptr<LlmSession> session = backend.load(req);
+    bool reused = false;
+    LlmSession& session = session_for(backend, req, slot, reused);
     r.load_s = seconds_since(t0);
-    const ModelFacts f = session->facts();
+    const ModelFacts f = session.facts();
     r.model_arch = f.arch;
     r.model_desc = f.desc;
     r.model_bytes = f.bytes;
@@ -150,25 +194,30 @@ Record run_case(LlmBackend& backend, const CaseInput& in, const std::function<vo
     r.bits_per_weight = f.n_params ? 8.0 * double(f.bytes) / double(f.n_params) : 0;
     r.device_name = f.device_name;
     r.extra = f.extra;
+    // load_s is then the time to ready the loaded weights for this case (a new KV cache), not a load.
+    if (reused) r.extra["weights_kept_from_previous_case"] = true;
 
     for (int w = 0; w < c.warmup; ++w) {
       say(fmt::format("warm-up {}/{}", w + 1, c.warmup));
       // A short generation suffices to warm the decode path; the full prompt warms prefill.
-      one_rep(*session, c, depth, prompt, first, std::min(c.n_gen, 4), gpu);
+      one_rep(session, c, depth, prompt, first, std::min(c.n_gen, 4), gpu);
     }
-    session->take_observations();  // the warm-up's own figures are not the timed reps'
+    session.take_observations();  // the warm-up's own figures are not the timed reps'
+    bool gen_settled = c.n_gen == 0;
     for (int i = 0; i < c.reps; ++i) {
       say(fmt::format("rep {}/{}", i + 1, c.reps));
-      Timed t = one_rep(*session, c, depth, prompt, first, c.n_gen, gpu);
+      const bool time_gen = !gen_settled || c.n_prompt == 0;
+      Timed t = one_rep(session, c, depth, prompt, first, time_gen ? c.n_gen : 0, gpu);
       energy_mj += t.gen_energy_mj;
       if (c.n_prompt > 0) r.prompt_s.push_back(t.prompt_s);
-      if (c.n_gen > 0) r.gen_s.push_back(t.gen_s);
+      if (c.n_gen > 0 && time_gen) r.gen_s.push_back(t.gen_s);
       if (i == 0) r.generated = std::move(t.generated);
-      if (precise_enough(r, c)) break;
+      gen_settled = gen_settled || settled(r.gen_s, c);
+      if (gen_settled && (c.n_prompt == 0 || settled(r.prompt_s, c))) break;
     }
-    r.extra["repetitions"] = {{"done", std::max(r.prompt_s.size(), r.gen_s.size())}, {"most", c.reps},
-                              {"ci_stop", c.ci_stop}};
-    r.peak_device_bytes = session->device_peak_bytes();
+    r.extra["repetitions"] = {{"done", std::max(r.prompt_s.size(), r.gen_s.size())}, {"prompt", r.prompt_s.size()},
+                              {"gen", r.gen_s.size()}, {"most", c.reps}, {"ci_stop", c.ci_stop}};
+    r.peak_device_bytes = session.device_peak_bytes();
     if (auto snap = gpu ? Nvml::get().snapshot() : std::nullopt) {
       r.device_context["end"] = to_json(*snap);
       // Where the backend keeps no allocator statistics, the device's own count: the worker is the
@@ -179,10 +228,12 @@ Record run_case(LlmBackend& backend, const CaseInput& in, const std::function<vo
         r.device_context["peak_device_bytes_from"] = "nvml memory used, end minus start";
       }
     }
-    r.extra.update(session->take_observations());
+    r.extra.update(session.take_observations());
   } catch (const Unsupported& e) {
+    slot.session.reset();  // a session that threw mid-case is not trusted with the next one
     return finish(Status::skipped, e.what());
   } catch (const std::exception& e) {
+    slot.session.reset();
     return finish(Status::failed, e.what());
   }
   r.summarize_samples();

@@ -24,12 +24,24 @@ struct CaseInput {
   nlohmann::json backend_options = nlohmann::json::object();  // see LoadRequest::backend_options
 };
 
-// Throws nothing for expected failures: they come back as a failed/skipped record.
-// `progress` (may be empty) hears short human lines as the case advances.
-Record run_case(LlmBackend& backend, const CaseInput& in, const std::function<void(const std::string&)>& progress);
+// A model kept loaded between the cases of one worker. A case whose LoadRequest differs from the
+// kept one's only in its lengths (n_ctx, n_gen) reuses the weights (LlmSession::reshape) instead of
+// loading them again: a sweep over prompt lengths loads each model once.
+struct LoadedModel {
+  std::unique_ptr<LlmSession> session;
+  LoadRequest loaded_with;
+};
 
-// Peak resident set of this process so far, in bytes (the worker runs one case, so it is the case's).
+// Throws nothing for expected failures: they come back as a failed/skipped record.
+// `progress` (may be empty) hears short human lines as the case advances. `keep` (may be null): the
+// worker's kept model, used and updated; null loads for this case alone.
+Record run_case(LlmBackend& backend, const CaseInput& in, const std::function<void(const std::string&)>& progress,
+                LoadedModel* keep = nullptr);
+
+// Peak resident set of this process since the last reset_peak_rss() (Linux; elsewhere since the
+// process started), in bytes. run_case resets it when a case starts, so the figure is the case's.
 uint64_t peak_rss_bytes();
+void reset_peak_rss();
 
 std::string utc_now_iso8601();
 

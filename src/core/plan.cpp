@@ -93,7 +93,7 @@ std::string describe_plan(const LlmAxes& a, size_t n_cases) {
   if (a.batch != std::vector<int>{1}) s += fmt::format("  batch       {}\n", fmt::join(a.batch, ", "));
   s += fmt::format("  threads     {}\n", threads);
   if (a.ci_stop > 0)
-    s += fmt::format("  repetitions {} to {} (stop when the 95% CI is within ±{:g}% of the median; +{} warm-up), seed {}\n",
+    s += fmt::format("  repetitions {} to {} (prompt and generation each stop once their median's 95% CI is within ±{:g}%; +{} warm-up), seed {}\n",
                      std::min(a.reps, kMinRepsForStop), a.reps, 100 * a.ci_stop, a.warmup, a.seed);
   else
     s += fmt::format("  repetitions {} (+{} warm-up), seed {}\n", a.reps, a.warmup, a.seed);

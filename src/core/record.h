@@ -24,8 +24,9 @@ struct CaseSpec {
   int threads = 0;        // 0: the backend's default (all physical cores)
   int reps = 5;           // at most, with ci_stop; exactly, without
   int warmup = 1;
-  // Stop repeating once every timed quantity's 95% interval half-width is within this fraction of
-  // its median (after kMinRepsForStop repetitions); 0: always run `reps`.
+  // Each timed quantity (prompt, generation) stops repeating once the 95% interval of its median is
+  // within this fraction of it (median_precise, after kMinRepsForStop samples); once generation has
+  // stopped, further repetitions time the prompt pass alone. 0: always run `reps` of both.
   double ci_stop = 0;
   uint64_t seed = 42;
   double timeout_s = 0;   // 0: none

@@ -51,6 +51,12 @@ Interval median_ci95(std::span<const double> samples) {
   return {v[lo], v[hi]};
 }
 
+bool median_precise(std::span<const double> samples, double rel, int min_n) {
+  if (static_cast<int>(samples.size()) < std::max(min_n, 2) || rel <= 0) return false;
+  const Interval ci = median_ci95(samples);
+  return (ci.hi - ci.lo) / 2 <= rel * summarize(samples).median;
+}
+
 WelchTest welch_t_test(std::span<const double> a, std::span<const double> b) {
   WelchTest w;
   if (a.size() < 2 || b.size() < 2) return w;

@@ -23,6 +23,10 @@ struct Interval {
   double lo = 0, hi = 0;
 };
 Interval median_ci95(std::span<const double> samples);
+// The one stopping rule of `mtb llm --ci-stop` and `mtb ops`: at least `min_n` samples and the
+// median's 95% interval (above) within ±`rel` of the median. With few samples that interval is the
+// whole range, so a stop at 3 repetitions needs all three within ±rel of their median.
+bool median_precise(std::span<const double> samples, double rel, int min_n);
 // Two-sided 95% Student-t quantile for `dof` degrees of freedom.
 double t95(int dof);
 

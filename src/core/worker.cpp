@@ -61,7 +61,7 @@ std::string self_exe_path() {
 std::string WorkerResult::failure_reason() const {
   std::string why;
   if (interrupted) why = "interrupted";
-  else if (timed_out) why = fmt::format("timed out after {:.1f} s", wall_s);
+  else if (timed_out) why = fmt::format("timed out after {:.1f} s", timed_out_after_s);
   else if (signal == SIGKILL) why = "killed by SIGKILL (out of memory, or killed from outside)";
   else if (signal) why = fmt::format("crashed: signal {} ({})", signal, strsignal(signal));
   else if (exited && exit_code != 0) why = fmt::format("worker exited with code {}", exit_code);
@@ -77,7 +77,8 @@ std::string WorkerResult::failure_reason() const {
 }
 
 WorkerResult run_worker(const std::vector<std::string>& argv, const std::string& input, double timeout_s,
-                        bool echo_log, const std::function<void(const std::string&)>& on_progress) {
+                        bool echo_log, const std::function<void(const std::string&)>& on_progress,
+                        const std::function<void(const std::string&)>& on_result) {
   int in_pipe[2], log_pipe[2], res_pipe[2];
   if (pipe(in_pipe) || pipe(log_pipe) || pipe(res_pipe))
     throw std::runtime_error(fmt::format("cannot create pipes for a worker: {}", strerror(errno)));
@@ -130,6 +131,8 @@ WorkerResult run_worker(const std::vector<std::string>& argv, const std::string&
   bool log_open = true, res_open = true;
   char buf[65536];
   auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
+  auto t_last = t0;  // the start, or the last result line: the timeout counts from here
+  auto since_last = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t_last).count(); };
   bool killed = false;
   while (log_open || res_open) {
     pollfd fds[2] = {{log_pipe[0], POLLIN, 0}, {res_pipe[0], POLLIN, 0}};
@@ -152,13 +155,19 @@ WorkerResult run_worker(const std::vector<std::string>& argv, const std::string&
           if (echo_log) (void)!write(2, buf, static_cast<size_t>(n));
         } else {
           r.result.append(buf, static_cast<size_t>(n));
+          if (on_result)
+            for (size_t nl; (nl = r.result.find('\n')) != std::string::npos; r.result.erase(0, nl + 1)) {
+              on_result(r.result.substr(0, nl));
+              t_last = std::chrono::steady_clock::now();
+            }
         }
       } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
         (i == 0 ? log_open : res_open) = false;
       }
     }
-    if (!killed && timeout_s > 0 && elapsed() > timeout_s) {
+    if (!killed && timeout_s > 0 && since_last() > timeout_s) {
       r.timed_out = true;
+      r.timed_out_after_s = since_last();
       kill(-pid, SIGKILL);
       killed = true;
     }

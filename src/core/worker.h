@@ -13,8 +13,10 @@ struct WorkerResult {
   int exit_code = -1;
   int signal = 0;        // the signal that ended it, if any
   bool timed_out = false;
+  double timed_out_after_s = 0;  // the time without a result that the limit ended
   bool interrupted = false;  // the user pressed Ctrl-C: the case is not recorded
-  std::string result;    // what the child wrote to its result pipe (one JSON document)
+  std::string result;    // what the child wrote to its result pipe (one JSON document), less the
+                         // lines handed to on_result
   std::string log_tail;  // last lines of the child's stdout/stderr, for error messages
   double wall_s = 0;
 
@@ -27,8 +29,12 @@ inline constexpr const char* kProgressPrefix = "@progress ";
 
 // Starts `argv` with `input` on its stdin and a result pipe as fd 3. `timeout_s` <= 0: no limit.
 // `echo_log`: also copy the child's output to our stderr as it arrives.
+// `on_result` (optional): a child that runs several cases writes one result line per case; each
+// complete line is handed over as it arrives, and `timeout_s` then counts from the last one (a
+// limit per case, not per worker).
 WorkerResult run_worker(const std::vector<std::string>& argv, const std::string& input, double timeout_s,
-                        bool echo_log, const std::function<void(const std::string&)>& on_progress = {});
+                        bool echo_log, const std::function<void(const std::string&)>& on_progress = {},
+                        const std::function<void(const std::string&)>& on_result = {});
 
 // Fd on which a worker writes its result.
 inline constexpr int kResultFd = 3;

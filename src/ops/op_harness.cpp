@@ -42,8 +42,7 @@ std::string timed_reps(OpInstance& inst, const OpCase& c, int slots, std::vector
     inst.run(static_cast<int>(i % static_cast<size_t>(slots)));
     ms.push_back(seconds_since(t0) * 1e3);
     if (ms.size() >= next_check) {
-      const Interval ci = median_ci95(ms);
-      if ((ci.hi - ci.lo) / 2 <= c.target_rel_ci * summarize(ms).median) return "converged";
+      if (median_precise(ms, c.target_rel_ci, c.min_reps)) return "converged";
       next_check = ms.size() + std::max<size_t>(2, ms.size() / 8);  // summaries cost O(n log n): check sparsely
     }
     if (seconds_since(start) >= c.time_cap_s && ms.size() >= 2) return "time cap";

@@ -42,6 +42,8 @@ TEST(LlmE2E, TinyRunWritesTheThreeFilesWithSaneFields) {
     // bits per weight follow the precision
     if (rec.spec.precision == "f32") EXPECT_NEAR(rec.bits_per_weight, 32, 0.5);
     if (rec.spec.precision == "q4_0") EXPECT_LT(rec.bits_per_weight, 9);
+    // One worker per precision: the p32 case reuses the weights the p16 case loaded.
+    EXPECT_EQ(rec.extra.value("weights_kept_from_previous_case", false), rec.spec.n_prompt == 32) << rec.spec.label();
   }
   EXPECT_EQ(hashes16.size(), 1u) << "both precisions must see the same prompt tokens";
 

@@ -16,11 +16,15 @@ namespace {
 // steady case steady on a loaded machine).
 class ScriptedSession final : public LlmSession {
  public:
-  explicit ScriptedSession(bool noisy) : noisy_(noisy) {}
+  ScriptedSession(bool noisy, bool noisy_prompt, int* reshapes) : noisy_(noisy), noisy_prompt_(noisy_prompt), reshapes_(reshapes) {}
   void reset() override {}
+  bool reshape(const LoadRequest&) override {
+    ++*reshapes_;
+    return true;
+  }
   std::vector<Token> prefill(const TokenRows& rows) override {
     ++reps_;  // one prefill per repetition (no depth)
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    std::this_thread::sleep_for(std::chrono::milliseconds(!noisy_prompt_ || reps_ % 3 == 0 ? 20 : 1));
     return std::vector<Token>(rows.size(), 1);
   }
   std::vector<Token> step(std::span<const Token> last) override {
@@ -31,25 +35,29 @@ class ScriptedSession final : public LlmSession {
   ModelFacts facts() const override { return {}; }
 
  private:
-  bool noisy_;
+  bool noisy_, noisy_prompt_;
+  int* reshapes_;
   int reps_ = 0;
 };
 
 class ScriptedBackend final : public LlmBackend {
  public:
-  explicit ScriptedBackend(bool noisy) : noisy_(noisy) {}
+  explicit ScriptedBackend(bool noisy, bool noisy_prompt = false) : noisy_(noisy), noisy_prompt_(noisy_prompt) {}
   std::string name() const override { return "scripted"; }
   std::string version() const override { return "1"; }
   std::vector<DeviceInfo> devices() const override { return {}; }
   Support supports(const LoadRequest&) const override { return Support::yes(); }
-  std::unique_ptr<LlmSession> load(const LoadRequest&) override { return std::make_unique<ScriptedSession>(noisy_); }
+  std::unique_ptr<LlmSession> load(const LoadRequest&) override {
+    ++loads;
+    return std::make_unique<ScriptedSession>(noisy_, noisy_prompt_, &reshapes);
+  }
+  int loads = 0, reshapes = 0;
 
  private:
-  bool noisy_;
+  bool noisy_, noisy_prompt_;
 };
 
-Record run(bool noisy, double ci_stop) {
-  ScriptedBackend backend(noisy);
+CaseInput scripted_case(double ci_stop) {
   CaseInput in;
   in.spec.model = "scripted";
   in.spec.backend = "scripted";
@@ -60,7 +68,12 @@ Record run(bool noisy, double ci_stop) {
   in.spec.warmup = 0;
   in.spec.ci_stop = ci_stop;
   in.vocab = {1, 2, 3};
-  return run_case(backend, in, {});
+  return in;
+}
+
+Record run(bool noisy, double ci_stop) {
+  ScriptedBackend backend(noisy);
+  return run_case(backend, scripted_case(ci_stop), {});
 }
 
 TEST(Harness, CiStopEndsASteadyCaseAfterTheMinimum) {
@@ -80,6 +93,33 @@ TEST(Harness, CiStopNeverCutsANoisyCaseShort) {
 TEST(Harness, WithoutCiStopEveryRepetitionRuns) {
   const Record r = run(false, 0);
   EXPECT_EQ(r.gen_s.size(), 12u);
+}
+
+TEST(Harness, SettledGenerationLeavesFurtherRepetitionsToThePrompt) {
+  ScriptedBackend backend(/*noisy=*/false, /*noisy_prompt=*/true);
+  const Record r = run_case(backend, scripted_case(0.5), {});
+  ASSERT_EQ(r.status, Status::ok) << r.error;
+  EXPECT_EQ(r.gen_s.size(), size_t(kMinRepsForStop));  // generation settled at the minimum
+  EXPECT_EQ(r.prompt_s.size(), 12u);                    // the noisy prompt kept going
+  EXPECT_EQ(r.extra["repetitions"]["gen"], kMinRepsForStop);
+  EXPECT_EQ(r.extra["repetitions"]["prompt"], 12);
+}
+
+TEST(Harness, CasesOfOtherLengthsReuseTheLoadedWeights) {
+  ScriptedBackend backend(false);
+  LoadedModel keep;
+  CaseInput in = scripted_case(0);
+  in.spec.reps = 1;
+  const Record a = run_case(backend, in, {}, &keep);
+  in.spec.n_prompt = 8;  // another length: reshaped, not reloaded
+  const Record b = run_case(backend, in, {}, &keep);
+  in.spec.threads = 3;  // another load setting: loaded afresh
+  const Record c = run_case(backend, in, {}, &keep);
+  EXPECT_EQ(backend.loads, 2);
+  EXPECT_EQ(backend.reshapes, 1);
+  EXPECT_FALSE(a.extra.contains("weights_kept_from_previous_case"));
+  EXPECT_TRUE(b.extra.value("weights_kept_from_previous_case", false));
+  EXPECT_FALSE(c.extra.contains("weights_kept_from_previous_case"));
 }
 
 }  // namespace

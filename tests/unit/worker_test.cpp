@@ -44,3 +44,22 @@ TEST(Worker, MissingExecutableIsReported) {
   EXPECT_EQ(r.exit_code, 127);
   EXPECT_NE(r.failure_reason().find("cannot execute"), std::string::npos) << r.failure_reason();
 }
+
+TEST(Worker, HandsOverEachResultLineAsItArrivesAndTimesEachCase) {
+  // Three results 0.3 s apart under a 1 s limit: the limit is per result line, not for the worker.
+  std::vector<std::string> lines;
+  const WorkerResult r = run_worker({"/bin/sh", "-c", "for i in 1 2 3 4; do echo \"case $i\" >&3; sleep 0.3; done"}, "", 1.0,
+                                    false, {}, [&](const std::string& l) { lines.push_back(l); });
+  EXPECT_FALSE(r.timed_out);
+  EXPECT_EQ(lines, (std::vector<std::string>{"case 1", "case 2", "case 3", "case 4"}));
+  EXPECT_TRUE(r.result.empty());
+}
+
+TEST(Worker, ACaseThatOutlastsItsLimitEndsTheWorkerAfterTheLinesBeforeIt) {
+  std::vector<std::string> lines;
+  const WorkerResult r = run_worker({"/bin/sh", "-c", "echo done >&3; sleep 30"}, "", 0.5, false, {},
+                                    [&](const std::string& l) { lines.push_back(l); });
+  EXPECT_TRUE(r.timed_out);
+  EXPECT_EQ(lines, std::vector<std::string>{"done"});
+  EXPECT_NE(r.failure_reason().find("timed out after"), std::string::npos) << r.failure_reason();
+}

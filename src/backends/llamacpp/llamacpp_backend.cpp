@@ -110,16 +110,34 @@ class LlamaSession final : public LlmSession {
     if (!model_) throw std::runtime_error(fmt::format("llama.cpp could not load {}", req.model_path));
     vocab_ = llama_model_get_vocab(model_);
     n_vocab_ = llama_vocab_n_tokens(vocab_);
-
-    llama_context_params cp = llama_context_default_params();
     threads_ = req.threads > 0 ? req.threads : default_threads();
+    kv_type_ = req.kv_at_precision && req.precision == "f32" ? GGML_TYPE_F32 : GGML_TYPE_F16;
+    make_context(req);
+    llama_batch_ = llama_batch_init(std::max(kBatch, batch_), 0, batch_);
+  }
+
+  // A fresh context (KV cache, compute buffers) for req.n_ctx tokens per sequence; the weights stay.
+  void make_context(const LoadRequest& req) {
+    if (ctx_) llama_free(ctx_);  // freed before the new one is allocated: the device holds one at a time
+    ctx_ = nullptr;
+    free_samplers();
+    // A benchmark needs only the greedy choice: llama.cpp's backend sampler takes the argmax inside
+    // the graph, on the device, and the 600 KB of logits a step makes never cross to the host (as
+    // llama-bench, which reads none). `mtb check` (all_logits) reads logits, so chooses on the host.
+    // A chain belongs to one context: each context gets new ones.
+    if (!all_logits_)
+      for (int b = 0; b < batch_; ++b) {
+        llama_sampler* chain = llama_sampler_chain_init(llama_sampler_chain_default_params());
+        llama_sampler_chain_add(chain, llama_sampler_init_greedy());
+        samplers_.push_back({b, chain});
+      }
+    llama_context_params cp = llama_context_default_params();
     cp.n_ctx = static_cast<uint32_t>(req.n_ctx) * static_cast<uint32_t>(batch_);
     cp.n_seq_max = static_cast<uint32_t>(batch_);
     cp.n_batch = kBatch;
     cp.n_ubatch = kUbatch;
     cp.n_threads = threads_;
     cp.n_threads_batch = threads_;
-    kv_type_ = req.kv_at_precision && req.precision == "f32" ? GGML_TYPE_F32 : GGML_TYPE_F16;
     cp.type_k = kv_type_;
     cp.type_v = kv_type_;
     // Flash attention on the CPU rounds Q and K to f16; an exact comparison turns it off.
@@ -129,17 +147,29 @@ class LlamaSession final : public LlmSession {
       cp.offload_kqv = false;
       cp.op_offload = false;
     }
+    cp.samplers = samplers_.empty() ? nullptr : samplers_.data();
+    cp.n_samplers = samplers_.size();
     ctx_ = llama_init_from_model(model_, cp);
     if (!ctx_) throw std::runtime_error("llama.cpp could not create a context (out of memory for the KV cache?)");
     pos_.assign(batch_, 0);
-    llama_batch_ = llama_batch_init(std::max(kBatch, batch_), 0, batch_);
     facts_ = make_facts(req, cp);
   }
 
   ~LlamaSession() override {
     llama_batch_free(llama_batch_);
     if (ctx_) llama_free(ctx_);
+    free_samplers();  // after the context that uses them
     if (model_) llama_model_free(model_);
+  }
+
+  void free_samplers() {
+    for (auto& s : samplers_) llama_sampler_free(s.sampler);
+    samplers_.clear();
+  }
+
+  bool reshape(const LoadRequest& req) override {
+    make_context(req);
+    return true;
   }
 
   void reset() override {
@@ -189,6 +219,7 @@ class LlamaSession final : public LlmSession {
   }
 
   std::vector<float> logits_last(int row) override {
+    if (!samplers_.empty()) throw Unsupported("llamacpp: the greedy choice is made on the device; load with all_logits to read logits");
     const float* l = llama_get_logits_ith(ctx_, last_logits_.at(row));
     return std::vector<float>(l, l + n_vocab_);
   }
@@ -224,11 +255,17 @@ class LlamaSession final : public LlmSession {
     if (rc != 0) throw std::runtime_error(fmt::format("llama_decode failed with code {}", rc));
   }
 
-  // Reads the logits of batch entry `i` (this synchronizes with the device) and keeps the greedy
-  // token for sequence `seq`.
+  // Keeps the greedy token of batch entry `i` for sequence `seq`: the backend sampler's choice, or
+  // the argmax of its logits on the host. Either read synchronizes with the device.
   void argmax_of(int i, int seq) {
     next_.resize(batch_);
-    next_[seq] = argmax(llama_get_logits_ith(ctx_, i), n_vocab_);
+    if (samplers_.empty()) {
+      next_[seq] = argmax(llama_get_logits_ith(ctx_, i), n_vocab_);
+    } else {
+      const llama_token t = llama_get_sampled_token_ith(ctx_, i);
+      if (t == LLAMA_TOKEN_NULL) throw std::runtime_error(fmt::format("llama.cpp's backend sampler chose no token for sequence {}", seq));
+      next_[seq] = t;
+    }
     last_logits_[seq] = i;
   }
 
@@ -249,6 +286,7 @@ class LlamaSession final : public LlmSession {
                {"type_v", ggml_type_name(kv_type_)},
                {"flash_attn", llama_flash_attn_type_name(cp.flash_attn_type)},
                {"n_gpu_layers", req.device == "cpu" ? 0 : -1},
+               {"greedy_choice", samplers_.empty() ? "host argmax over the logits" : "backend sampler (argmax in the graph)"},
                {"system_info", llama_print_system_info()}};
     return f;
   }
@@ -266,6 +304,7 @@ class LlamaSession final : public LlmSession {
   std::vector<llama_pos> pos_;
   std::vector<Token> next_;
   std::vector<int> last_logits_ = std::vector<int>(batch_, -1);
+  std::vector<llama_sampler_seq_config> samplers_;  // one greedy chain per sequence; empty with all_logits
   ggml_backend_dev_t gpu_ = nullptr;
   size_t device_free_before_ = 0;
   ModelFacts facts_;

@@ -131,6 +131,25 @@ class TorchSession final : public LlmSession {
     pos_ = 0;  // stale cache entries are never attended to: key lengths and masks end at pos_
   }
 
+  bool reshape(const LoadRequest& req) override {
+#if MTB_TORCH_HAS_CUDA_GRAPH
+    graph_.reset();  // captured over the old cache: recaptured on the next step
+    g_tokens_ = g_pos_ = g_logits_ = g_ids_ = at::Tensor();
+#endif
+    last_logits_ = prefill_logits_ = at::Tensor();
+    model_->resize_context(req.n_ctx);
+    pos_ = 0;
+    facts_.extra["kv_cache"] = kv_cache_fact(req.n_ctx);
+#if MTB_TORCH_HAS_CUDA_GRAPH
+    if (model_->options().device.is_cuda()) {
+      const int dev = model_->options().device.index();
+      c10::cuda::CUDACachingAllocator::emptyCache();  // the old cache's blocks go back to the device
+      c10::cuda::CUDACachingAllocator::resetPeakStats(dev);
+    }
+#endif
+    return true;
+  }
+
   std::vector<Token> prefill(const TokenRows& rows) override {
     if (static_cast<int>(rows.size()) != batch_) throw std::invalid_argument("prefill: one row per sequence expected");
     const int64_t T = static_cast<int64_t>(rows[0].size());
@@ -225,6 +244,10 @@ class TorchSession final : public LlmSession {
   at::Tensor g_tokens_, g_pos_, g_logits_, g_ids_;
 #endif
 
+  std::string kv_cache_fact(int n_ctx) const {
+    return fmt::format("static, {} x {} tokens, {}", batch_, n_ctx, c10::toString(model_->options().dtype));
+  }
+
   ModelFacts make_facts(const TensorSource& src, const LoadRequest& req, const Plan& p) const {
     const ModelConfig& c = model_->config();
     ModelFacts f;
@@ -243,7 +266,7 @@ class TorchSession final : public LlmSession {
                {"dtype", c10::toString(p.dtype)},
                {"matmul", matmul_kernel(p.quant, req.device == "cpu")},
                {"attention", torch_compat::attention_path()},
-               {"kv_cache", fmt::format("static, {} x {} tokens, {}", batch_, req.n_ctx, c10::toString(p.dtype))},
+               {"kv_cache", kv_cache_fact(req.n_ctx)},
                {"cuda_graph", use_graph_},
                {"weights_from", src.describe()}};
 #if MTB_TORCH_HAS_CUDA_GRAPH

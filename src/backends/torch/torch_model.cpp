@@ -144,15 +144,24 @@ Decoder::Decoder(const TensorSource& src, const ModelOptions& opt) : cfg_(src.co
     l.gate_up = linear(src, {p + "ffn_gate", p + "ffn_up"}, false);
     l.down = linear(src, {p + "ffn_down"}, false);
     layers_.push_back(std::move(l));
-    const auto kv_opts = at::TensorOptions().dtype(opt.dtype).device(opt.device);
-    kv_cache_.push_back(at::zeros({2, opt.batch, c.kv_heads, opt.n_ctx, c.head_dim}, kv_opts));
   }
+  if (c.rope_freq_factors) rope_factors_ = load(src, "rope_freqs.weight", at::kFloat);
+  resize_context(opt.n_ctx);
+}
+
+void Decoder::resize_context(int n_ctx) {
+  if (n_ctx <= 0) throw std::invalid_argument("torch backend: n_ctx must be positive");
+  const auto& c = cfg_;
+  opt_.n_ctx = n_ctx;
+  kv_cache_.clear();  // the old cache is freed before the new one is allocated
+  const auto kv_opts = at::TensorOptions().dtype(opt_.dtype).device(opt_.device);
+  for (int i = 0; i < c.layers; ++i) kv_cache_.push_back(at::zeros({2, opt_.batch, c.kv_heads, n_ctx, c.head_dim}, kv_opts));
   torch_compat::Opt<at::Tensor> factors;
-  if (c.rope_freq_factors) factors = load(src, "rope_freqs.weight", at::kFloat);
-  rope_global_ = rope_tables(opt.n_ctx, c.head_dim, c.rope_theta, c.rope_freq_scale, factors, opt);
+  if (rope_factors_.defined()) factors = rope_factors_;
+  rope_global_ = rope_tables(n_ctx, c.head_dim, c.rope_theta, c.rope_freq_scale, factors, opt_);
   if (c.sliding_window > 0)  // llama.cpp: local layers use their own base and no position scaling
-    rope_local_ = rope_tables(opt.n_ctx, c.head_dim, c.rope_local_theta, 1.0, torch_compat::none, opt);
-  key_pos_ = at::arange(opt.n_ctx, at::TensorOptions().dtype(at::kLong).device(opt.device));
+    rope_local_ = rope_tables(n_ctx, c.head_dim, c.rope_local_theta, 1.0, torch_compat::none, opt_);
+  key_pos_ = at::arange(n_ctx, at::TensorOptions().dtype(at::kLong).device(opt_.device));
 }
 
 // The rotation factors of this call's positions for the fused QKV output viewed as [B, T, H+2KV, D]:

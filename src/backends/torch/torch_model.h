@@ -54,6 +54,10 @@ class Decoder {
   // knows it on the host (enables the causal fast path), -1 when it does not.
   at::Tensor forward(const at::Tensor& tokens, const at::Tensor& positions, int64_t n_keys, int64_t pos0, bool all_logits);
 
+  // A new KV cache (and RoPE tables) for n_ctx tokens per sequence, the weights kept: what the
+  // next case of other lengths needs. The old cache is freed first.
+  void resize_context(int n_ctx);
+
   const ModelConfig& config() const { return cfg_; }
   uint64_t n_params() const { return n_params_; }
   uint64_t weight_bytes() const { return weight_bytes_; }
@@ -71,6 +75,7 @@ class Decoder {
   Linear lm_head;
   std::vector<Layer> layers_;
   RopeTables rope_global_, rope_local_;                        // computed once
+  at::Tensor rope_factors_;                                    // llama3's rope_freqs (undefined elsewhere)
   at::Tensor key_pos_;                                         // arange(n_ctx): builds masks on the device
   std::vector<at::Tensor> kv_cache_;                           // per layer [2 (K, V), B, KV, n_ctx, D]
   uint64_t n_params_ = 0, weight_bytes_ = 0;
