@@ -57,6 +57,7 @@ stages=("$@"); [ ${#stages[@]} -eq 0 ] && stages=(build test parity llm sweep op
 has() { local s; for s in "${stages[@]}"; do [ "$s" = "$1" ] && return 0; done; return 1; }
 say() { printf '\n=== %s (%s)\n' "$*" "$(date -u +%H:%M:%S)"; }
 T0=$(date +%s)
+failed_stages=()
 trap 'echo "stage failed at line $LINENO after $(( $(date +%s) - T0 )) s" > "$RES/failed"; export_results' ERR
 
 # --- dependencies: from the packed .device/ where the machine has no registry --------------------
@@ -75,10 +76,20 @@ export MTB_VOCAB_DIR=$ROOT/third_party/llama.cpp/models
 [ -f .device/plotly.min.js ] && export MTB_PLOTLY_JS=$ROOT/.device/plotly.min.js
 MTB=$BUILD/mtb
 
+# The frames of every "mtb: fatal signal" call stack in a log, as function and source line.
+resolve_stacks() {
+  grep -q "mtb: fatal signal" "$1" 2>/dev/null || return 0
+  echo "--- call stacks in $(basename "$1"), resolved:"
+  grep -o 'mtb(+0x[0-9a-f]*)' "$1" | sed 's/mtb(+\(0x[0-9a-f]*\))/\1/' | awk '!seen[$0]++' | head -40 \
+    | xargs -r addr2line -f -C -i -e "$MTB" | paste - - | head -60
+}
+
 if has build; then
   say "build (CUDA ${CUDA_ARCHS:-90})"
   torch_prefix=$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)' 2>/dev/null || true)
-  cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DMTB_CUDA=ON -DMTB_BUILD_TESTS=ON -DMTB_TORCH=AUTO \
+  # -g1: line tables only (no change to the code), so a crash's call stack resolves (resolve_stacks).
+  cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE="-O3 -DNDEBUG -g1" \
+        -DMTB_CUDA=ON -DMTB_BUILD_TESTS=ON -DMTB_TORCH=AUTO \
         -DCMAKE_CUDA_ARCHITECTURES="${CUDA_ARCHS:-90}" ${torch_prefix:+-DCMAKE_PREFIX_PATH="$torch_prefix"} \
         >"$RES/configure.log" 2>&1 || { tail -40 "$RES/configure.log"; false; }
   read -r -a targets <<<"${GPU_TARGETS:-mtb mtb_tests llama-bench}"
@@ -98,10 +109,12 @@ fi
 if has test; then
   say "tests"
   # GpuE2E checks device memory by NVML's device-wide count, so it runs alone, after the rest.
+  # A failing test is reported (and fails the run at its end), but the measuring stages still run.
   { ctest --test-dir "$BUILD" -j 8 --output-on-failure -E "${TEST_EXCLUDE:-^$}|GpuE2E" -R "${TEST_ONLY:-.}" \
       && ctest --test-dir "$BUILD" --output-on-failure -R GpuE2E; } >"$RES/tests.log" 2>&1 \
-    || { grep -A3 "FAILED\|Failure" "$RES/tests.log" | head -60; false; }
-  grep -E "tests passed|Total Test time" "$RES/tests.log"
+    || { grep -B2 -A12 "FAILED\|Failure\|mtb: fatal" "$RES/tests.log" | head -120; failed_stages+=(test); }
+  grep -E "tests passed|tests failed|Total Test time" "$RES/tests.log"
+  resolve_stacks "$RES/tests.log" | tee "$RES/stacks.txt"
   "$MTB" info --calibrate | tee "$RES/info.txt"
 fi
 
@@ -151,7 +164,8 @@ if has ops; then
   # The op tests already ran with the suite; ggml's test-backend-ops comparison (OPS_STAGES=tbo)
   # compiles ggml-cuda a second time, ~5 minutes, so it is not in the default run.
   read -r -a ops_stages <<<"${OPS_STAGES:-quick torchref}"
-  MTB_BUILD_DIR=$BUILD OUT=$RES bench/gpu_ops.sh "${ops_stages[@]}"
+  MTB_BUILD_DIR=$BUILD OUT=$RES bench/gpu_ops.sh "${ops_stages[@]}" || failed_stages+=(ops)
+  for f in "$RES"/ops-*.log; do resolve_stacks "$f"; done | tee -a "$RES/stacks.txt"
 fi
 
 if has summary; then
@@ -167,6 +181,11 @@ if has summary; then
     for f in "$RES"/ops-quick.md "$RES"/ops-torchref.md; do [ -f "$f" ] && { echo; echo "## $(basename "$f" .md)"; echo; cat "$f"; }; done
   } >"$RES/summary.md"
   echo "summary: $RES/summary.md"
+fi
+if [ ${#failed_stages[@]} -gt 0 ]; then
+  echo "stages failed: ${failed_stages[*]} (the others ran) after $(( $(date +%s) - T0 )) s" | tee "$RES/failed"
+  export_results
+  exit 1
 fi
 echo "gpu.sh: done in $(( $(date +%s) - T0 )) s" | tee "$RES/done"
 export_results
