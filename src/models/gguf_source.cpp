@@ -1,15 +1,17 @@
-// GGUF files as a TensorSource: metadata through ggml's gguf API, tensor bytes read at their
-// offsets, quantized types dequantized with ggml's own to_float (the same code llama.cpp uses).
+// GGUF files as a TensorSource: metadata through ggml's gguf API, tensor bytes from one mapping of
+// the file (float tensors are views into it), quantized types dequantized with ggml's own to_float
+// (the same code llama.cpp uses) on every core.
 #include <fmt/format.h>
 
 #include <cmath>
 #include <cstring>
-#include <fstream>
 #include <map>
 #include <stdexcept>
 
 #include "ggml.h"
 #include "gguf.h"
+#include "models/dequantize.h"
+#include "models/mapped_file.h"
 #include "models/tensor_source.h"
 
 namespace mtb {
@@ -26,7 +28,7 @@ class GgufSource final : public TensorSource {
     gguf_init_params p{true, nullptr};
     ctx_.reset(gguf_init_from_file(path.c_str(), p));
     if (!ctx_) throw std::runtime_error(fmt::format("model file {}: not a readable GGUF file", path.string()));
-    file_size_ = fs::file_size(path);
+    file_ = MappedFile::open(path);
     read_config();
   }
 
@@ -47,26 +49,20 @@ class GgufSource final : public TensorSource {
       if (ne[d] != 1 || d == 0 || !t.shape.empty()) t.shape.push_back(ne[d]);
     const uint64_t off = gguf_get_data_offset(ctx_.get()) + gguf_get_tensor_offset(ctx_.get(), id);
     const size_t size = gguf_get_tensor_size(ctx_.get(), id);
-    if (off + size > file_size_)
+    if (off + size > file_->size())
       throw std::runtime_error(fmt::format("model file {}: tensor {} ends at byte {}, past the end of the file ({} bytes)",
-                                           path_.string(), name, off + size, file_size_));
-    std::vector<uint8_t> raw(size);
-    std::ifstream in(path_, std::ios::binary);
-    in.seekg(static_cast<std::streamoff>(off));
-    in.read(reinterpret_cast<char*>(raw.data()), static_cast<std::streamsize>(size));
-    if (!in) throw std::runtime_error(fmt::format("model file {}: cannot read tensor {}", path_.string(), name));
-
+                                           path_.string(), name, off + size, file_->size()));
     if (type == GGML_TYPE_F32 || type == GGML_TYPE_F16 || type == GGML_TYPE_BF16) {
       t.dtype = type == GGML_TYPE_F32 ? HostDType::f32 : type == GGML_TYPE_F16 ? HostDType::f16 : HostDType::bf16;
-      t.data = std::make_shared<std::vector<uint8_t>>(std::move(raw));
+      t.data = file_->view(off, size);  // no copy: the file's pages
+      t.nbytes = size;
     } else {
-      const auto* traits = ggml_get_type_traits(type);
-      if (!traits->to_float)
+      if (!ggml_get_type_traits(type)->to_float)
         throw std::runtime_error(fmt::format("model file {}: tensor {} has type {}, which ggml cannot dequantize",
                                              path_.string(), name, ggml_type_name(type)));
       t.dtype = HostDType::f32;
-      t.data = std::make_shared<std::vector<uint8_t>>(size_t(t.numel()) * sizeof(float));
-      traits->to_float(raw.data(), reinterpret_cast<float*>(t.data->data()), t.numel());
+      float* out = reinterpret_cast<float*>(t.allocate(size_t(t.numel()) * sizeof(float)));
+      dequantize_rows(type, file_->data() + off, out, ne[0] > 0 ? t.numel() / ne[0] : 0, ne[0]);
     }
     // convert_hf_to_gguf interleaves Q/K rows for llama's pairwise RoPE; the model uses rotate-half.
     if (cfg_.arch == "llama" && (name.ends_with("attn_q.weight") || name.ends_with("attn_k.weight")))
@@ -150,7 +146,8 @@ class GgufSource final : public TensorSource {
 
   fs::path path_;
   std::unique_ptr<gguf_context, GgufFree> ctx_;
-  uint64_t file_size_ = 0, data_bytes_ = 0;
+  std::shared_ptr<const MappedFile> file_;  // tensors that are views keep it mapped
+  uint64_t data_bytes_ = 0;
   std::string type_name_;
   ModelConfig cfg_;
 };
@@ -166,15 +163,22 @@ int64_t HostTensor::numel() const {
   return n;
 }
 
+uint8_t* HostTensor::allocate(size_t n) {
+  std::shared_ptr<uint8_t> buf(new uint8_t[n], std::default_delete<uint8_t[]>());  // not zeroed: filled next
+  data = buf;
+  nbytes = n;
+  return buf.get();
+}
+
 void unpermute_rope_rows(HostTensor& t, int n_heads) {
-  const int64_t rows = t.shape.at(0), row_bytes = int64_t(t.data->size()) / rows, hd = rows / n_heads;
-  std::vector<uint8_t> out(t.data->size());
+  const auto in = t.data;  // may be a view into the file: the result goes to a buffer of its own
+  const int64_t rows = t.shape.at(0), row_bytes = int64_t(t.nbytes) / rows, hd = rows / n_heads;
+  uint8_t* out = t.allocate(t.nbytes);
   for (int64_t h = 0; h < n_heads; ++h)
     for (int64_t i = 0; i < hd / 2; ++i)
       for (int64_t j = 0; j < 2; ++j)  // GGUF row (h, i, j) holds HF row (h, j, i)
-        std::memcpy(out.data() + (h * hd + j * hd / 2 + i) * row_bytes, t.data->data() + (h * hd + 2 * i + j) * row_bytes,
+        std::memcpy(out + (h * hd + j * hd / 2 + i) * row_bytes, in.get() + (h * hd + 2 * i + j) * row_bytes,
                     size_t(row_bytes));
-  *t.data = std::move(out);
 }
 
 std::unique_ptr<TensorSource> open_gguf_source(const fs::path& path) { return std::make_unique<GgufSource>(path); }

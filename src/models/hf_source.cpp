@@ -128,8 +128,7 @@ class HfSource final : public TensorSource {
     t.name = name;
     if (name == "rope_freqs.weight" && !rope_factors_.empty()) {  // HF computes these from config.json
       t.shape = {int64_t(rope_factors_.size())};
-      t.data = std::make_shared<std::vector<uint8_t>>(rope_factors_.size() * 4);
-      std::memcpy(t.data->data(), rope_factors_.data(), t.data->size());
+      std::memcpy(t.allocate(rope_factors_.size() * 4), rope_factors_.data(), rope_factors_.size() * 4);
       return t;
     }
     const auto it = where_.find(name);
@@ -142,7 +141,8 @@ class HfSource final : public TensorSource {
       throw std::runtime_error(fmt::format("{}: tensor {} has dtype {}; weights must be F32, F16 or BF16",
                                            file->path().string(), e->name, e->dtype));
     t.shape = e->shape;
-    t.data = std::make_shared<std::vector<uint8_t>>(file->read(*e));
+    t.data = file->read(*e);  // no copy: the file's pages
+    t.nbytes = e->end - e->begin;
     if (cfg_.arch == "gemma3" && name.ends_with("norm.weight")) add_one(t);
     return t;
   }
@@ -150,14 +150,14 @@ class HfSource final : public TensorSource {
  private:
   // Gemma's RMSNorm multiplies by (1 + w): stored as f32 w + 1, the form the model code uses.
   static void add_one(HostTensor& t) {
-    std::vector<uint8_t> out(size_t(t.numel()) * 4);
-    auto* dst = reinterpret_cast<float*>(out.data());
+    const auto in = t.data;
+    auto* dst = reinterpret_cast<float*>(t.allocate(size_t(t.numel()) * 4));
     for (int64_t i = 0; i < t.numel(); ++i) {
       float v;
-      if (t.dtype == HostDType::f32) std::memcpy(&v, t.data->data() + 4 * i, 4);
+      if (t.dtype == HostDType::f32) std::memcpy(&v, in.get() + 4 * i, 4);
       else {
         uint16_t h;
-        std::memcpy(&h, t.data->data() + 2 * i, 2);
+        std::memcpy(&h, in.get() + 2 * i, 2);
         if (t.dtype == HostDType::bf16) {
           const uint32_t bits = uint32_t(h) << 16;
           std::memcpy(&v, &bits, 4);
@@ -168,7 +168,6 @@ class HfSource final : public TensorSource {
       dst[i] = v + 1.0f;
     }
     t.dtype = HostDType::f32;
-    *t.data = std::move(out);
   }
 
   static float half_to_float(uint16_t h) {

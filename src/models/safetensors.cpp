@@ -3,9 +3,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <fstream>
 #include <limits>
 #include <nlohmann/json.hpp>
+
+#include "models/mapped_file.h"
 
 namespace mtb {
 namespace fs = std::filesystem;
@@ -114,23 +115,13 @@ SafetensorsHeader parse_safetensors_header(std::span<const uint8_t> prefix, uint
 }
 
 SafetensorsFile::SafetensorsFile(fs::path path) : path_(std::move(path)) {
-  std::error_code ec;
-  const uint64_t size = fs::file_size(path_, ec);
-  if (ec) fail(path_.string(), "cannot open: " + ec.message());
-  std::ifstream in(path_, std::ios::binary);
-  if (!in) fail(path_.string(), "cannot open");
-  std::vector<uint8_t> prefix(size_t(std::min<uint64_t>(size, 8)));
-  in.read(reinterpret_cast<char*>(prefix.data()), static_cast<std::streamsize>(prefix.size()));
-  if (prefix.size() == 8) {
-    uint64_t n = 0;
-    for (int i = 7; i >= 0; --i) n = (n << 8) | prefix[size_t(i)];
-    if (n <= kMaxSafetensorsHeader && n <= size - 8) {  // otherwise the parser names the problem
-      prefix.resize(size_t(8 + n));
-      in.read(reinterpret_cast<char*>(prefix.data() + 8), static_cast<std::streamsize>(n));
-      if (!in) fail(path_.string(), "cannot read the header");
-    }
+  try {
+    file_ = MappedFile::open(path_, "safetensors file");
+  } catch (const std::runtime_error& e) {
+    throw SafetensorsError(e.what());
   }
-  header_ = parse_safetensors_header(prefix, size, path_.string());
+  // The whole file is the prefix: the parser reads only what the header length says it may.
+  header_ = parse_safetensors_header({file_->data(), size_t(file_->size())}, file_->size(), path_.string());
   for (size_t i = 0; i < header_.tensors.size(); ++i) index_[header_.tensors[i].name] = i;
 }
 
@@ -139,13 +130,8 @@ const SafetensorsEntry* SafetensorsFile::find(const std::string& name) const {
   return it == index_.end() ? nullptr : &header_.tensors[it->second];
 }
 
-std::vector<uint8_t> SafetensorsFile::read(const SafetensorsEntry& e) const {
-  std::vector<uint8_t> out(size_t(e.end - e.begin));
-  std::ifstream in(path_, std::ios::binary);
-  in.seekg(static_cast<std::streamoff>(header_.data_start + e.begin));
-  in.read(reinterpret_cast<char*>(out.data()), static_cast<std::streamsize>(out.size()));
-  if (!in) fail(path_.string(), fmt::format("cannot read tensor {} (file changed since it was opened?)", e.name));
-  return out;
+std::shared_ptr<const uint8_t> SafetensorsFile::read(const SafetensorsEntry& e) const {
+  return file_->view(header_.data_start + e.begin, e.end - e.begin);  // in bounds: the header was checked against the file
 }
 
 }  // namespace mtb

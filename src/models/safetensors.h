@@ -4,12 +4,15 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <span>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 namespace mtb {
+
+class MappedFile;
 
 struct SafetensorsError : std::runtime_error {
   using std::runtime_error::runtime_error;
@@ -40,14 +43,16 @@ SafetensorsHeader parse_safetensors_header(std::span<const uint8_t> prefix, uint
 
 class SafetensorsFile {
  public:
-  explicit SafetensorsFile(std::filesystem::path path);  // reads and validates the header
+  explicit SafetensorsFile(std::filesystem::path path);  // maps the file, validates the header
   const SafetensorsHeader& header() const { return header_; }
   const SafetensorsEntry* find(const std::string& name) const;
-  std::vector<uint8_t> read(const SafetensorsEntry& e) const;  // the tensor's bytes
+  // The tensor's e.end - e.begin bytes: a view into the mapped file that keeps it mapped.
+  std::shared_ptr<const uint8_t> read(const SafetensorsEntry& e) const;
   const std::filesystem::path& path() const { return path_; }
 
  private:
   std::filesystem::path path_;
+  std::shared_ptr<const MappedFile> file_;
   SafetensorsHeader header_;
   std::map<std::string, size_t> index_;
 };

@@ -34,13 +34,19 @@ enum class HostDType { f32, f16, bf16 };
 size_t element_size(HostDType t);
 const char* dtype_name(HostDType t);
 
-// One tensor's values in host memory (shared so a framework can wrap it without a copy).
+// One tensor's values in host memory. `data` points at `nbytes` bytes and keeps them alive: a
+// buffer of the tensor's own, or a view into a memory-mapped file (sharing the mapping's ownership),
+// so a framework wraps either without a copy. Read-only: a view's pages are the file's.
 struct HostTensor {
   std::string name;
   HostDType dtype = HostDType::f32;
   std::vector<int64_t> shape;  // outermost first, as torch orders it
-  std::shared_ptr<std::vector<uint8_t>> data;
+  std::shared_ptr<const uint8_t> data;
+  size_t nbytes = 0;
   int64_t numel() const;
+  // Gives the tensor a fresh, uninitialized buffer of its own of n bytes, to be filled through the
+  // returned pointer (the previous data is released when no one else holds it).
+  uint8_t* allocate(size_t n);
 };
 
 class TensorSource {

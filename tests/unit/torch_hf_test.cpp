@@ -39,15 +39,15 @@ void write_safetensors(const fs::path& p, const std::vector<HostTensor>& ts) {
   nlohmann::json h = nlohmann::json::object();
   uint64_t off = 0;
   for (const auto& t : ts) {
-    h[t.name] = {{"dtype", "F32"}, {"shape", t.shape}, {"data_offsets", {off, off + t.data->size()}}};
-    off += t.data->size();
+    h[t.name] = {{"dtype", "F32"}, {"shape", t.shape}, {"data_offsets", {off, off + t.nbytes}}};
+    off += t.nbytes;
   }
   const std::string hs = h.dump();
   std::ofstream out(p, std::ios::binary);
   const uint64_t n = hs.size();
   out.write(reinterpret_cast<const char*>(&n), 8);  // little-endian hosts (x86, arm64)
   out << hs;
-  for (const auto& t : ts) out.write(reinterpret_cast<const char*>(t.data->data()), std::streamsize(t.data->size()));
+  for (const auto& t : ts) out.write(reinterpret_cast<const char*>(t.data.get()), std::streamsize(t.nbytes));
 }
 
 // A Hugging Face cache entry (models--mtb--<name>/snapshots/<rev>, refs/main) holding the GGUF's

@@ -49,8 +49,9 @@ uint64_t Weight::nbytes() const {
 mx::array Decoder::load(const TensorSource& src, const std::string& name, mx::Dtype dtype) {
   HostTensor h = src.read(name);
   mx::Shape shape(h.shape.begin(), h.shape.end());
-  auto data = h.data;  // the blob lives until MLX has copied it into its own buffer
-  mx::array host(data->data(), shape, host_type(h.dtype), [data](void*) {});
+  // MLX takes a mutable pointer; the blob (maybe the mapped file's pages) is only read, and lives
+  // until MLX has copied it into its own buffer.
+  mx::array host(const_cast<uint8_t*>(h.data.get()), shape, host_type(h.dtype), [keep = h.data](void*) {});
   n_params_ += uint64_t(h.numel());
   // A copy on the run's device in the run's dtype, evaluated now: load time is conversion time,
   // and the host blob is released before the next tensor is read.
@@ -121,7 +122,7 @@ Decoder::Decoder(const TensorSource& src, const ModelOptions& opt) : cfg_(src.co
     // multiply them, as mlx-lm's Llama3RoPE passes them. Computed in double, handed over in f32.
     HostTensor f = src.read("rope_freqs.weight");
     if (f.dtype != HostDType::f32) throw std::runtime_error("rope_freqs.weight: expected float32");
-    const auto* factor = reinterpret_cast<const float*>(f.data->data());
+    const auto* factor = reinterpret_cast<const float*>(f.data.get());
     std::vector<float> periods(size_t(c.head_dim / 2));
     for (size_t i = 0; i < periods.size(); ++i)
       periods[i] = float(std::pow(c.rope_theta, 2.0 * double(i) / c.head_dim) * factor[i]);

@@ -87,23 +87,50 @@ void quantize_int4(Linear& l) {
 
 }  // namespace
 
-at::Tensor Decoder::load(const TensorSource& src, const std::string& name, at::ScalarType dtype) {
-  HostTensor h = src.read(name);
-  auto data = h.data;  // the blob lives until torch has copied it
-  at::Tensor t = at::from_blob(data->data(), h.shape, [data](void*) {}, at::TensorOptions().dtype(host_type(h.dtype)));
-  n_params_ += uint64_t(t.numel());
-  return t.to(opt_.device, dtype, /*non_blocking=*/false, /*copy=*/true);
+// The tensors named, stacked along dim 0 (Q, K, V; gate, up), on the run's device in `dtype`. Each
+// part is written straight into its rows of the result: one copy per weight where loading each and
+// concatenating took two. Off the CPU, a part crosses in its stored dtype and is converted on the
+// device: .to(device, dtype) converts on the host first, which for bf16 -> f32 moved 2.3 GB/s to
+// an H100 against 7.1 GB/s for .to(device).to(dtype) (torch 2.11, pageable memory; same values).
+at::Tensor Decoder::load_stacked(const TensorSource& src, const std::vector<std::string>& names, at::ScalarType dtype) {
+  std::vector<at::Tensor> parts;
+  int64_t rows = 0;
+  for (const auto& name : names) {
+    HostTensor h = src.read(name);
+    // from_blob takes a mutable pointer; the blob (maybe the mapped file's pages) is only read, and
+    // lives until torch has copied it.
+    parts.push_back(at::from_blob(const_cast<uint8_t*>(h.data.get()), h.shape, [keep = h.data](void*) {},
+                                  at::TensorOptions().dtype(host_type(h.dtype))));
+    n_params_ += uint64_t(parts.back().numel());
+    rows += parts.back().size(0);
+  }
+  const bool cpu = opt_.device.is_cpu();
+  if (parts.size() == 1) return cpu ? parts[0].to(dtype, /*non_blocking=*/false, /*copy=*/true) : parts[0].to(opt_.device).to(dtype);
+  auto sizes = parts[0].sizes().vec();
+  sizes[0] = rows;
+  at::Tensor out = at::empty(sizes, at::TensorOptions().dtype(dtype).device(opt_.device));
+  int64_t row = 0;
+  for (auto& p : parts) {
+    out.narrow(0, row, p.size(0)).copy_(cpu ? p : p.to(opt_.device));
+    row += p.size(0);
+    p = at::Tensor();  // the host blob goes now, not with the last part
+  }
+  return out;
 }
 
-Linear Decoder::linear(const TensorSource& src, std::vector<std::string> names, bool bias) {
-  std::vector<at::Tensor> ws, bs;
-  for (const auto& n : names) {
-    ws.push_back(load(src, n + ".weight", opt_.quant != WeightQuant::none ? at::kFloat : opt_.dtype));
-    if (bias) bs.push_back(load(src, n + ".bias", opt_.dtype));
-  }
+at::Tensor Decoder::load(const TensorSource& src, const std::string& name, at::ScalarType dtype) {
+  return load_stacked(src, {name}, dtype);
+}
+
+Linear Decoder::linear(const TensorSource& src, const std::vector<std::string>& names, bool bias) {
+  auto with_leaf = [&](const char* leaf) {
+    std::vector<std::string> v;
+    for (const auto& n : names) v.push_back(n + leaf);
+    return v;
+  };
   Linear l;
-  l.w = ws.size() == 1 ? ws[0] : at::cat(ws, 0);
-  if (bias) l.b = bs.size() == 1 ? bs[0] : at::cat(bs, 0);
+  l.w = load_stacked(src, with_leaf(".weight"), opt_.quant != WeightQuant::none ? at::kFloat : opt_.dtype);
+  if (bias) l.b = load_stacked(src, with_leaf(".bias"), opt_.dtype);
   l.out_features = l.w.size(0);
   l.quant = opt_.quant;
   if (l.quant == WeightQuant::int8) quantize_int8(l, opt_.dtype);

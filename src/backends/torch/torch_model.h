@@ -65,7 +65,8 @@ class Decoder {
 
  private:
   at::Tensor load(const TensorSource& src, const std::string& name, at::ScalarType dtype);
-  Linear linear(const TensorSource& src, std::vector<std::string> names, bool bias);
+  at::Tensor load_stacked(const TensorSource& src, const std::vector<std::string>& names, at::ScalarType dtype);
+  Linear linear(const TensorSource& src, const std::vector<std::string>& names, bool bias);
   std::pair<at::Tensor, at::Tensor> qkv_rotation(const RopeTables& t, const at::Tensor& positions) const;
   static at::Tensor rotate(const at::Tensor& x, const std::pair<at::Tensor, at::Tensor>& rot);
 
