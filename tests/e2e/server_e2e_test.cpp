@@ -272,7 +272,9 @@ TEST(ServerE2E, EveryServerFailureIsACaseAndTheRunGoesOn) {
   ASSERT_EQ(ok.status, mtb::Status::ok) << ok.error;
   EXPECT_EQ(ok.generated, (std::vector<int32_t>{1000, 1001, 1002, 1003, 1004}));
   EXPECT_EQ(ok.prompt_s.size(), 2u);
-  EXPECT_GE(ok.gen_s[0], 4 * 0.002 * 0.9);  // four steps, each waiting for a chunk sent 2 ms apart
+  // Four steps wait for chunks sent 2 ms apart; on a loaded machine the first ones may already be
+  // buffered when the clock starts, but the last is still waited for.
+  EXPECT_GE(ok.gen_s[0], 0.002 * 0.9);
   const json& sr = ok.extra.at("server_reported");
   EXPECT_EQ(sr["prompt_n"], json({16, 16}));
   EXPECT_EQ(sr["prompt_ms"], json({1.5, 1.5}));
