@@ -76,12 +76,25 @@ export MTB_VOCAB_DIR=$ROOT/third_party/llama.cpp/models
 [ -f .device/plotly.min.js ] && export MTB_PLOTLY_JS=$ROOT/.device/plotly.min.js
 MTB=$BUILD/mtb
 
-# The frames of every "mtb: fatal signal" call stack in a log, as function and source line.
+# The frames of every "mtb: fatal signal" call stack in a log, as function and source line; words of
+# the stack that point into a shared library, as that library and offset (from the code mappings the
+# crash report prints).
 resolve_stacks() {
   grep -q "mtb: fatal signal" "$1" 2>/dev/null || return 0
   echo "--- call stacks in $(basename "$1"), resolved:"
   grep -o 'mtb(+0x[0-9a-f]*)' "$1" | sed 's/mtb(+\(0x[0-9a-f]*\))/\1/' | awk '!seen[$0]++' | head -40 \
     | xargs -r addr2line -f -C -i -e "$MTB" | paste - - | head -60
+  python3 - "$1" <<'PY'
+import re, sys
+text = open(sys.argv[1], errors="replace").read()
+maps = [(int(a, 16), int(b, 16), int(off, 16), path) for a, b, off, path in
+        re.findall(r"^([0-9a-f]+)-([0-9a-f]+) r-xp ([0-9a-f]+) \S+ \d+\s+(\S+)$", text, re.M)]
+for label, word in re.findall(r"^(pc|stack) 0x([0-9a-f]+)$", text, re.M):
+    v = int(word, 16)
+    for lo, hi, off, path in maps:
+        if lo <= v < hi:
+            print(f"{label} 0x{v:x} = {path} +0x{v - lo + off:x}")
+PY
 }
 
 if has build; then

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <exception>
 #include <execinfo.h>
+#include <fcntl.h>
 #include <unistd.h>
 #ifdef __linux__
 #include <link.h>
@@ -63,6 +64,32 @@ void say_word(const char* label, uintptr_t v) {
   say("\n");
 }
 
+#ifdef __linux__
+// The executable mappings of the process (/proc/self/maps lines marked r-xp), so an address outside
+// mtb names its library and offset. open/read/write only: safe in a signal handler.
+void say_code_mappings() {
+  const int fd = open("/proc/self/maps", O_RDONLY);
+  if (fd < 0) return;
+  say("code mappings:\n");
+  char buf[4096], line[512];
+  size_t len = 0;
+  for (ssize_t n; (n = read(fd, buf, sizeof buf)) > 0;)
+    for (ssize_t i = 0; i < n; ++i) {
+      if (buf[i] != '\n') {
+        if (len + 1 < sizeof line) line[len++] = buf[i];
+        continue;
+      }
+      line[len] = 0;
+      if (strstr(line, " r-xp ")) {
+        say(line);
+        say("\n");
+      }
+      len = 0;
+    }
+  close(fd);
+}
+#endif
+
 // A crash names itself: the signal, the call stack (addresses resolve with `addr2line -e mtb`),
 // and where the unwinder cannot walk (a jump through a bad pointer) the faulting instruction and the
 // words on top of the stack, which hold the caller's return address. Then the default action, so
@@ -77,6 +104,7 @@ void on_fatal_signal(int sig, siginfo_t* si, void* ctx) {
   say_word("pc", static_cast<uintptr_t>(uc->uc_mcontext.gregs[REG_RIP]));
   const auto* sp = reinterpret_cast<const uintptr_t*>(uc->uc_mcontext.gregs[REG_RSP]);
   for (int i = 0; i < 24; ++i) say_word("stack", sp[i]);
+  say_code_mappings();
 #else
   (void)ctx;
 #endif

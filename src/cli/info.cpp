@@ -62,7 +62,8 @@ int print_info(bool json, bool do_calibrate) {
   fmt::print("devices\n");
   for (const auto& d : m.devices)
     fmt::print("  {:<6} {:<9} {}{}\n", d.name, d.backend, d.description,
-               d.memory_total ? fmt::format(" ({} total, {} free)", format_bytes(d.memory_total), format_bytes(d.memory_free))
+               d.memory_total && d.memory_free ? fmt::format(" ({} total, {} free)", format_bytes(d.memory_total), format_bytes(d.memory_free))
+               : d.memory_total ? fmt::format(" ({} total)", format_bytes(d.memory_total))  // free unknown (torch asks no driver)
                               : "");
   if (auto g = Nvml::get().snapshot())
     fmt::print("gpu        {}, driver {}, {} C, SM {} MHz, memory {} MHz, {:.0f} W\n", g->name, g->driver, g->temperature_c,
