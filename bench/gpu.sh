@@ -58,7 +58,7 @@ case "${1:-}" in
     else echo "gpu.sh: still running"; fi
     export_results
     exit 0 ;;
-  -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
+  -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
 esac
 
 stages=("$@"); [ ${#stages[@]} -eq 0 ] && stages=(build test parity llm sweep ops summary)
