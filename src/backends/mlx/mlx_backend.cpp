@@ -104,6 +104,15 @@ class MlxSession final : public LlmSession {
     pos_ = 0;  // stale cache entries are never attended to: keys end at pos_
   }
 
+  bool reshape(const LoadRequest& req) override {
+    model_->resize_context(req.n_ctx);
+    pos_ = 0;
+    facts_.extra["kv_cache"] = fmt::format("preallocated, {} x {} tokens, {}", batch_, req.n_ctx, dtype_name(model_->options().dtype));
+    mx::clear_cache();  // the old cache's buffers leave MLX's pool
+    mx::reset_peak_memory();
+    return true;
+  }
+
   std::vector<Token> prefill(const TokenRows& rows) override {
     if (static_cast<int>(rows.size()) != batch_) throw std::invalid_argument("prefill: one row per sequence expected");
     const int T = static_cast<int>(rows[0].size());

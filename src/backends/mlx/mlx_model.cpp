@@ -112,11 +112,8 @@ Decoder::Decoder(const TensorSource& src, const ModelOptions& opt) : cfg_(src.co
       l.post_ffn_norm = load(src, p + "post_ffw_norm.weight", opt.dtype);
     }
     layers_.push_back(std::move(l));
-    k_cache_.push_back(mx::zeros({opt.batch, c.kv_heads, opt.n_ctx, c.head_dim}, opt.dtype, d));
-    v_cache_.push_back(mx::zeros({opt.batch, c.kv_heads, opt.n_ctx, c.head_dim}, opt.dtype, d));
   }
-  mx::eval(k_cache_);
-  mx::eval(v_cache_);
+  resize_context(opt.n_ctx);
   if (c.rope_freq_factors) {
     // mx::fast::rope takes wavelengths (base^(2i/D)), not inverse frequencies: Llama 3's factors
     // multiply them, as mlx-lm's Llama3RoPE passes them. Computed in double, handed over in f32.
@@ -132,6 +129,20 @@ Decoder::Decoder(const TensorSource& src, const ModelOptions& opt) : cfg_(src.co
 
 mx::array Decoder::norm(const mx::array& x, const mx::array& w) const {
   return mx::fast::rms_norm(x, w, float(cfg_.norm_eps), opt_.device);
+}
+
+void Decoder::resize_context(int n_ctx) {
+  if (n_ctx <= 0) throw std::invalid_argument("mlx backend: n_ctx must be positive");
+  const auto& c = cfg_;
+  opt_.n_ctx = n_ctx;
+  k_cache_.clear();  // the old cache is released before the new one is made
+  v_cache_.clear();
+  for (int i = 0; i < c.layers; ++i) {
+    k_cache_.push_back(mx::zeros({opt_.batch, c.kv_heads, n_ctx, c.head_dim}, opt_.dtype, opt_.device));
+    v_cache_.push_back(mx::zeros({opt_.batch, c.kv_heads, n_ctx, c.head_dim}, opt_.dtype, opt_.device));
+  }
+  mx::eval(k_cache_);
+  mx::eval(v_cache_);
 }
 
 mx::array Decoder::rope(const mx::array& x, bool local, int pos) const {

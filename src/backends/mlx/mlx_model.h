@@ -52,6 +52,9 @@ class Decoder {
   // The cache after the last forward: evaluated with the logits so the graph never grows.
   std::vector<mx::array> cache_arrays() const;
 
+  // A new KV cache for n_ctx tokens per sequence, the weights kept (the next case of other lengths).
+  void resize_context(int n_ctx);
+
   const ModelConfig& config() const { return cfg_; }
   const ModelOptions& options() const { return opt_; }
   uint64_t n_params() const { return n_params_; }
