@@ -2,6 +2,8 @@
 // the same function for every zoo family on the tiny synthetic weights.
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "e2e_util.h"
 
 using namespace e2e;
@@ -34,6 +36,25 @@ TEST(TorchE2E, TwoBackendRunWritesBothRecords) {
   }
   EXPECT_EQ(torch_ok, 1);
   EXPECT_EQ(recs[0].tokens_hash, recs[2].tokens_hash);  // both backends saw the same prompt
+}
+
+// A worker keeps a model loaded across cases of other lengths (LlmSession::reshape): the case that
+// reused it must generate exactly what a fresh load generates.
+TEST(TorchE2E, AReusedModelGeneratesWhatAFreshLoadDoes) {
+  const fs::path root = fresh_dir(), both = root / "both", alone = root / "alone";
+  const std::string common = "llm -b llamacpp,torch -m tiny -t f32 -n 6 -r 1 --cooldown 0 --measurements ";
+  ASSERT_EQ(run_mtb(common + both.string() + " -p 8,16").exit_code, 0);
+  ASSERT_EQ(run_mtb(common + alone.string() + " -p 16").exit_code, 0);
+  std::map<std::string, mtb::Record> reused, fresh;
+  for (const auto& rec : records(only_run(both)))
+    if (rec.spec.n_prompt == 16) reused[rec.spec.backend] = rec;
+  for (const auto& rec : records(only_run(alone))) fresh[rec.spec.backend] = rec;
+  for (const char* b : {"llamacpp", "torch"}) {
+    ASSERT_TRUE(reused.count(b) && fresh.count(b)) << b;
+    EXPECT_TRUE(reused[b].extra.value("weights_kept_from_previous_case", false)) << b;
+    EXPECT_FALSE(fresh[b].extra.value("weights_kept_from_previous_case", false)) << b;
+    EXPECT_EQ(reused[b].generated, fresh[b].generated) << b;
+  }
 }
 
 class TorchCheck : public ::testing::TestWithParam<std::string> {};
