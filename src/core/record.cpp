@@ -151,63 +151,78 @@ void from_json(const nlohmann::json& j, Record& r) {
   r.extra = j.value("extra", nlohmann::json::object());
 }
 
+namespace {
+
+// benchmark_results.csv, one column per entry: its name and how a record fills it. The ancestor's
+// columns come first, in its order (its report reads them), then mtb's.
+struct CsvColumn {
+  const char* name;
+  std::string (*value)(const Record& r);
+};
+
+std::string num(double v) { return fmt::format("{}", v); }
+
+const std::vector<CsvColumn>& csv_table() {
+  static const std::vector<CsvColumn> t = {
+      // the ancestor's
+      {"name", [](const Record& r) { return r.spec.model; }},
+      {"framework", [](const Record& r) { return r.spec.backend; }},
+      {"backend", [](const Record& r) { return r.spec.device; }},
+      {"batch_size", [](const Record& r) { return std::to_string(r.spec.batch); }},
+      {"dtype", [](const Record& r) { return r.spec.precision; }},
+      {"num_prompt_tokens", [](const Record& r) { return std::to_string(r.spec.n_prompt); }},
+      {"num_generated_tokens", [](const Record& r) { return std::to_string(r.spec.n_gen); }},
+      {"prompt_tps", [](const Record& r) { return num(r.prompt_tps.mean); }},
+      {"prompt_time_sec", [](const Record& r) { return num(r.ttft_s.mean); }},
+      {"generation_tps", [](const Record& r) { return num(r.gen_tps.mean); }},
+      {"generation_time_sec", [](const Record& r) { return num(r.gen_s.empty() ? 0 : summarize(r.gen_s).mean); }},
+      {"peak_memory_gib", [](const Record& r) { return num(double(r.peak_rss_bytes + r.peak_device_bytes) / (1ull << 30)); }},
+      // mtb's
+      {"status", [](const Record& r) { return to_string(r.status); }},
+      {"error", [](const Record& r) { return r.error; }},
+      {"n_depth", [](const Record& r) { return std::to_string(r.spec.n_depth); }},
+      {"n_threads", [](const Record& r) { return std::to_string(r.spec.threads); }},
+      {"reps", [](const Record& r) { return std::to_string(r.spec.reps); }},
+      {"seed", [](const Record& r) { return std::to_string(r.spec.seed); }},
+      {"prompt_tps_median", [](const Record& r) { return num(r.prompt_tps.median); }},
+      {"prompt_tps_stddev", [](const Record& r) { return num(r.prompt_tps.stddev); }},
+      {"generation_tps_median", [](const Record& r) { return num(r.gen_tps.median); }},
+      {"generation_tps_stddev", [](const Record& r) { return num(r.gen_tps.stddev); }},
+      {"generation_tps_ci95_lo", [](const Record& r) { return num(r.gen_tps.ci95_lo); }},
+      {"generation_tps_ci95_hi", [](const Record& r) { return num(r.gen_tps.ci95_hi); }},
+      {"ttft_median_sec", [](const Record& r) { return num(r.ttft_s.median); }},
+      {"load_sec", [](const Record& r) { return num(r.load_s); }},
+      {"model_size", [](const Record& r) { return std::to_string(r.model_bytes); }},
+      {"model_n_params", [](const Record& r) { return std::to_string(r.model_n_params); }},
+      {"bits_per_weight", [](const Record& r) { return num(r.bits_per_weight); }},
+      {"model_type", [](const Record& r) { return r.model_arch; }},
+      {"device_name", [](const Record& r) { return r.device_name; }},
+      {"peak_device_bytes", [](const Record& r) { return std::to_string(r.peak_device_bytes); }},
+      {"tokens_hash", [](const Record& r) { return r.tokens_hash; }},
+      {"started_at", [](const Record& r) { return r.started_at; }},
+      {"gen_bytes_per_token", [](const Record& r) { return num(r.roofline.gen_bytes_per_token); }},
+      {"gen_gbs", [](const Record& r) { return num(r.roofline.gen_gbs); }},
+      {"gen_bw_pct", [](const Record& r) { return num(r.roofline.gen_bw_pct); }},
+      {"prompt_tflops", [](const Record& r) { return num(r.roofline.prompt_tflops); }},
+      {"prompt_flops_pct", [](const Record& r) { return num(r.roofline.prompt_flops_pct); }},
+      {"gen_j_per_token", [](const Record& r) { return num(r.gen_j_per_token); }},
+      {"gen_avg_power_w", [](const Record& r) { return num(r.gen_avg_power_w); }},
+  };
+  return t;
+}
+
+}  // namespace
+
 std::vector<std::string> csv_columns() {
-  return {// the ancestor's columns, in its order
-          "name", "framework", "backend", "batch_size", "dtype", "num_prompt_tokens", "num_generated_tokens",
-          "prompt_tps", "prompt_time_sec", "generation_tps", "generation_time_sec", "peak_memory_gib",
-          // mtb's
-          "status", "error", "n_depth", "n_threads", "reps", "seed", "prompt_tps_median", "prompt_tps_stddev",
-          "generation_tps_median", "generation_tps_stddev", "generation_tps_ci95_lo", "generation_tps_ci95_hi",
-          "ttft_median_sec", "load_sec", "model_size", "model_n_params", "bits_per_weight", "model_type",
-          "device_name", "peak_device_bytes", "tokens_hash", "started_at", "gen_bytes_per_token", "gen_gbs",
-          "gen_bw_pct", "prompt_tflops", "prompt_flops_pct", "gen_j_per_token", "gen_avg_power_w"};
+  std::vector<std::string> out;
+  for (const auto& c : csv_table()) out.push_back(c.name);
+  return out;
 }
 
 std::vector<std::string> csv_values(const Record& r) {
-  auto num = [](double v) { return fmt::format("{}", v); };
-  const auto& c = r.spec;
-  const double gen_time = r.gen_s.empty() ? 0 : summarize(r.gen_s).mean;
-  return {c.model,
-          c.backend,
-          c.device,
-          std::to_string(c.batch),
-          c.precision,
-          std::to_string(c.n_prompt),
-          std::to_string(c.n_gen),
-          num(r.prompt_tps.mean),
-          num(r.ttft_s.mean),
-          num(r.gen_tps.mean),
-          num(gen_time),
-          num(double(r.peak_rss_bytes + r.peak_device_bytes) / (1ull << 30)),
-          to_string(r.status),
-          r.error,
-          std::to_string(c.n_depth),
-          std::to_string(c.threads),
-          std::to_string(c.reps),
-          std::to_string(c.seed),
-          num(r.prompt_tps.median),
-          num(r.prompt_tps.stddev),
-          num(r.gen_tps.median),
-          num(r.gen_tps.stddev),
-          num(r.gen_tps.ci95_lo),
-          num(r.gen_tps.ci95_hi),
-          num(r.ttft_s.median),
-          num(r.load_s),
-          std::to_string(r.model_bytes),
-          std::to_string(r.model_n_params),
-          num(r.bits_per_weight),
-          r.model_arch,
-          r.device_name,
-          std::to_string(r.peak_device_bytes),
-          r.tokens_hash,
-          r.started_at,
-          num(r.roofline.gen_bytes_per_token),
-          num(r.roofline.gen_gbs),
-          num(r.roofline.gen_bw_pct),
-          num(r.roofline.prompt_tflops),
-          num(r.roofline.prompt_flops_pct),
-          num(r.gen_j_per_token),
-          num(r.gen_avg_power_w)};
+  std::vector<std::string> out;
+  for (const auto& c : csv_table()) out.push_back(c.value(r));
+  return out;
 }
 
 }  // namespace mtb
