@@ -1,11 +1,6 @@
 // `mtb __op_worker`: the child side of an `mtb ops` case. Reads {case, reference_cache} (JSON) on
 // stdin, runs the op harness, writes the record (JSON) on fd 3. Never called by users.
 #include <fmt/format.h>
-#include <signal.h>
-#include <unistd.h>
-
-#include <iostream>
-#include <iterator>
 
 #include "backends/op_backend.h"
 #include "cli/commands.h"
@@ -15,15 +10,6 @@
 
 namespace mtb::cli {
 namespace {
-
-void write_result(const std::string& s) {
-  size_t off = 0;
-  while (off < s.size()) {
-    const ssize_t n = ::write(kResultFd, s.data() + off, s.size() - off);
-    if (n <= 0) return;  // the parent is gone; nothing to tell
-    off += static_cast<size_t>(n);
-  }
-}
 
 // The device's ceilings from `mtb info --calibrate`, whichever backend described the device there.
 std::optional<Calibration> device_calibration(const std::string& device) {
@@ -40,8 +26,7 @@ std::optional<Calibration> device_calibration(const std::string& device) {
 }
 
 int run_op_worker_request() {
-  const std::string input{std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>()};
-  const nlohmann::json req = nlohmann::json::parse(input);
+  const nlohmann::json req = nlohmann::json::parse(read_worker_request());
   ops::OpRecord r;
   r.spec = req.at("case").get<ops::OpCase>();
   try {
@@ -50,18 +35,13 @@ int run_op_worker_request() {
     ops::OpContext ctx;
     ctx.calibration = device_calibration(r.spec.device);
     ctx.reference_cache = req.value("reference_cache", "");
-    // Test hook: a worker that dies mid-case, so tests can prove the run survives it.
-    if (const char* crash = std::getenv("MTB_TEST_CRASH_CASE"); crash && r.spec.label().find(crash) != std::string::npos)
-      raise(SIGKILL);
-    r = ops::run_op_case(*backend, r.spec, ctx, [](const std::string& s) {
-      fmt::print(stderr, "{}{}\n", kProgressPrefix, s);
-      fflush(stderr);
-    });
+    crash_if_asked(r.spec.label());
+    r = ops::run_op_case(*backend, r.spec, ctx, report_progress);
   } catch (const std::exception& e) {
     r.status = Status::failed;
     r.error = e.what();
   }
-  write_result(nlohmann::json(r).dump());
+  write_worker_result(nlohmann::json(r).dump());
   return 0;
 }
 

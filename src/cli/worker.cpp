@@ -3,12 +3,9 @@
 // harness, keeping the weights loaded between them, and writes each record (one JSON line) on fd 3
 // as soon as it is measured. Never called by users.
 #include <fmt/format.h>
-#include <signal.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <fstream>
-#include <iostream>
 #include <iterator>
 #include <thread>
 
@@ -22,15 +19,6 @@
 
 namespace mtb::cli {
 namespace {
-
-void write_result(const std::string& s) {
-  size_t off = 0;
-  while (off < s.size()) {
-    const ssize_t n = ::write(kResultFd, s.data() + off, s.size() - off);
-    if (n <= 0) return;  // the parent is gone; nothing to tell
-    off += static_cast<size_t>(n);
-  }
-}
 
 // Measures one case of the request with the worker's kept model.
 Record run_one(const nlohmann::json& req, const CaseSpec& spec, LoadedModel& keep) {
@@ -58,13 +46,8 @@ Record run_one(const nlohmann::json& req, const CaseSpec& spec, LoadedModel& kee
       const std::string text{std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
       in.text_prompt = rows_from_text(tokenize_text(in.model_path, text), in.spec.batch, in.spec.n_prompt);
     }
-    // Test hook: a worker that dies mid-case, so tests can prove the run survives it.
-    if (const char* crash = std::getenv("MTB_TEST_CRASH_CASE"); crash && in.spec.label().find(crash) != std::string::npos)
-      raise(SIGKILL);  // as the out-of-memory killer would
-    r = run_case(*backend, in, [](const std::string& s) {
-      fmt::print(stderr, "{}{}\n", kProgressPrefix, s);
-      fflush(stderr);
-    }, &keep);
+    crash_if_asked(in.spec.label());
+    r = run_case(*backend, in, report_progress, &keep);
   } catch (const std::exception& e) {
     r.status = Status::failed;
     r.error = e.what();
@@ -73,14 +56,13 @@ Record run_one(const nlohmann::json& req, const CaseSpec& spec, LoadedModel& kee
 }
 
 int run_worker_request() {
-  const std::string input{std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>()};
-  const nlohmann::json req = nlohmann::json::parse(input);
+  const nlohmann::json req = nlohmann::json::parse(read_worker_request());
   const double cooldown = req.value("cooldown", 0.0);
   const nlohmann::json& cases = req.at("cases");
   LoadedModel keep;
   for (size_t i = 0; i < cases.size(); ++i) {
     const Record r = run_one(req, cases[i].get<CaseSpec>(), keep);
-    write_result(nlohmann::json(r).dump() + "\n");
+    write_worker_result(nlohmann::json(r).dump() + "\n");
     // The ancestor's pause between cases, a fraction of the case's time (the parent pauses after
     // the worker's last case).
     if (i + 1 < cases.size() && cooldown > 0 && r.wall_s > 0)

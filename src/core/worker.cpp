@@ -13,8 +13,11 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <iostream>
+#include <iterator>
 #include <stdexcept>
 #ifdef __APPLE__
 #include <mach-o/dyld.h>
@@ -74,6 +77,29 @@ std::string WorkerResult::failure_reason() const {
     why += ": " + tail.substr(nl == std::string::npos ? 0 : nl + 1);
   }
   return why;
+}
+
+std::string read_worker_request() {
+  return {std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>()};
+}
+
+void write_worker_result(const std::string& s) {
+  size_t off = 0;
+  while (off < s.size()) {
+    const ssize_t n = ::write(kResultFd, s.data() + off, s.size() - off);
+    if (n <= 0) return;  // the parent is gone; nothing to tell
+    off += static_cast<size_t>(n);
+  }
+}
+
+void report_progress(const std::string& line) {
+  fmt::print(stderr, "{}{}\n", kProgressPrefix, line);
+  fflush(stderr);
+}
+
+void crash_if_asked(const std::string& case_label) {
+  if (const char* crash = std::getenv("MTB_TEST_CRASH_CASE"); crash && case_label.find(crash) != std::string::npos)
+    raise(SIGKILL);
 }
 
 WorkerResult run_worker(const std::vector<std::string>& argv, const std::string& input, double timeout_s,

@@ -39,6 +39,15 @@ WorkerResult run_worker(const std::vector<std::string>& argv, const std::string&
 // Fd on which a worker writes its result.
 inline constexpr int kResultFd = 3;
 
+// The child side, shared by every worker subcommand: the request (all of stdin), a result written
+// whole to kResultFd (nothing when the parent is gone), a progress line for the parent's status
+// display, and the test hook MTB_TEST_CRASH_CASE (a worker whose case label contains it dies as the
+// out-of-memory killer would kill it, so tests can prove the run survives).
+std::string read_worker_request();
+void write_worker_result(const std::string& s);
+void report_progress(const std::string& line);
+void crash_if_asked(const std::string& case_label);
+
 // Ctrl-C/SIGTERM handling for the parent: the first signal sets the flag (run_worker kills the
 // child and returns `interrupted`); a second one exits at once.
 void install_interrupt_handler();
