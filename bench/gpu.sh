@@ -161,8 +161,8 @@ if has sweep; then
   backends=llamacpp
   "$MTB" info --json | grep -q '"torch"' && backends=llamacpp,torch
   # Every zoo model up to 8B, one model at a time: its cached GGUFs are removed after its cases, so
-  # the sweep fits a small disk, and no model starts once the time budget is spent. Each (backend,
-  # precision) loads once for its four prompt lengths; prompt and generation each stop repeating
+  # the sweep fits a small disk, and no model starts once the time budget is spent. One worker per
+  # (model, backend) runs the three precisions, each file loaded once for its four prompt lengths; prompt and generation each stop repeating
   # once their median's 95% interval is within 2% (at least 3 repetitions).
   models=${SWEEP_MODELS:-$("$MTB" models --json | python3 -c '
 import json, sys

@@ -1,7 +1,8 @@
-// `mtb llm`'s case loop: the plan's pending cases through worker processes. Consecutive cases that
-// load the same model file on the same backend, device and precision (a sweep over prompt lengths,
-// say) go to one worker, which keeps the weights loaded between them; every record is appended to
-// the run store the moment its line arrives. A worker that dies costs the case it was running: that
+// `mtb llm`'s case loop: the plan's pending cases through worker processes. Consecutive cases of one
+// model on the same backend, device and settings (a sweep over precisions and prompt lengths, say) go
+// to one worker: it starts once (a process and, on a GPU, a device context), keeps the weights loaded
+// across cases of other lengths and loads the next precision's file in place of the last; every
+// record is appended to the run store the moment its line arrives. A worker that dies costs the case it was running: that
 // case is recorded as failed with the reason, and the group's remaining cases go to a fresh worker.
 #include "cli/llm_cases.h"
 
@@ -22,9 +23,9 @@ namespace mtb::cli {
 namespace fs = std::filesystem;
 namespace {
 
-// Cases with equal keys can share a worker: they differ in lengths only (n_prompt, n_gen, n_depth).
-std::string weights_key(const CaseSpec& c) {
-  return fmt::format("{}|{}|{}|{}|{}|{}", c.model, c.backend, c.device, c.precision, c.batch, c.threads);
+// Cases with equal keys can share a worker: they differ in precision and lengths only.
+std::string worker_key(const CaseSpec& c) {
+  return fmt::format("{}|{}|{}|{}|{}", c.model, c.backend, c.device, c.batch, c.threads);
 }
 
 std::string short_result(const Record& r) {
@@ -111,12 +112,21 @@ CaseLoopResult run_cases(const std::vector<CaseSpec>& cases, std::set<std::strin
       record(failed_record(first, Status::failed, e.what()));
       continue;
     }
-    // The group: this case and the pending ones after it that share its weights.
-    std::vector<size_t> group;
-    for (size_t j = next; j < cases.size() && weights_key(cases[j]) == weights_key(first); ++j)
-      if (!done.count(cases[j].key())) group.push_back(j);
-    nlohmann::json req = {{"cases", nlohmann::json::array()}, {"model_path", path.string()}, {"cooldown", o.cooldown}};
-    for (size_t j : group) req["cases"].push_back(cases[j]);
+    // The group: this case and the pending ones after it that can share its worker, each with its
+    // model file. A case whose file cannot be had ends the group; it is recorded when reached.
+    std::vector<size_t> group{next};
+    nlohmann::json req = {{"cases", {{{"case", first}, {"model_path", path.string()}}}}, {"cooldown", o.cooldown}};
+    for (size_t j = next + 1; j < cases.size() && worker_key(cases[j]) == worker_key(first); ++j) {
+      if (done.count(cases[j].key())) continue;
+      fs::path pj;
+      try {
+        pj = files.path_for(cases[j]);
+      } catch (const std::exception&) {
+        break;
+      }
+      group.push_back(j);
+      req["cases"].push_back({{"case", cases[j]}, {"model_path", pj.string()}});
+    }
     if (backend_options.contains(first.backend)) req["backend_options"] = backend_options[first.backend];
 
     size_t at = 0;  // index into `group` of the case the worker is running

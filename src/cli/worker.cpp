@@ -1,7 +1,7 @@
-// `mtb __worker`: the child side of `mtb llm`. Reads one request (JSON) on stdin: cases that load the
-// same model file on the same backend, differing in lengths only. Runs them in order through the
-// harness, keeping the weights loaded between them, and writes each record (one JSON line) on fd 3
-// as soon as it is measured. Never called by users.
+// `mtb __worker`: the child side of `mtb llm`. Reads one request (JSON) on stdin: cases of one model
+// on one backend and device, each with its model file. Runs them in order through the harness, which
+// keeps the weights loaded across cases of the same file, and writes each record (one JSON line) on
+// fd 3 as soon as it is measured. Never called by users.
 #include <fmt/format.h>
 
 #include <chrono>
@@ -21,10 +21,10 @@ namespace mtb::cli {
 namespace {
 
 // Measures one case of the request with the worker's kept model.
-Record run_one(const nlohmann::json& req, const CaseSpec& spec, LoadedModel& keep) {
+Record run_one(const nlohmann::json& req, const nlohmann::json& item, LoadedModel& keep) {
   CaseInput in;
-  in.spec = spec;
-  in.model_path = req.at("model_path").get<std::string>();
+  in.spec = item.at("case").get<CaseSpec>();
+  in.model_path = item.at("model_path").get<std::string>();
   in.backend_options = req.value("backend_options", nlohmann::json::object());
   Record r;
   r.spec = in.spec;
@@ -61,7 +61,7 @@ int run_worker_request() {
   const nlohmann::json& cases = req.at("cases");
   LoadedModel keep;
   for (size_t i = 0; i < cases.size(); ++i) {
-    const Record r = run_one(req, cases[i].get<CaseSpec>(), keep);
+    const Record r = run_one(req, cases[i], keep);
     write_worker_result(nlohmann::json(r).dump() + "\n");
     // The ancestor's pause between cases, a fraction of the case's time (the parent pauses after
     // the worker's last case).

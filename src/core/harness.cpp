@@ -175,6 +175,9 @@ Record run_case(LlmBackend& backend, const CaseInput& in, const std::function<vo
   const TokenRows first = seeded_tokens(c.seed, kFirstToken, c.batch, 1, in.vocab);
   r.tokens_hash = tokens_hash(c.n_prompt > 0 ? prompt : first);
 
+  // A kept model of other weights (another precision's file) is released now, so the device's state
+  // at the start of this case is the state before its load.
+  if (slot.session && !same_weights(slot.loaded_with, req)) slot.session.reset();
   // GPU telemetry where NVML is present: the state at start and end, and the energy counter.
   const bool gpu = c.device == "cuda" && Nvml::get().available();
   if (auto snap = gpu ? Nvml::get().snapshot() : std::nullopt) r.device_context["start"] = to_json(*snap);

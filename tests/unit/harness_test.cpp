@@ -2,6 +2,7 @@
 // minimum repetitions and never cuts a noisy one short.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
@@ -16,7 +17,11 @@ namespace {
 // steady case steady on a loaded machine).
 class ScriptedSession final : public LlmSession {
  public:
-  ScriptedSession(bool noisy, bool noisy_prompt, int* reshapes) : noisy_(noisy), noisy_prompt_(noisy_prompt), reshapes_(reshapes) {}
+  ScriptedSession(bool noisy, bool noisy_prompt, int* reshapes, int* live)
+      : noisy_(noisy), noisy_prompt_(noisy_prompt), reshapes_(reshapes), live_(live) {
+    ++*live_;
+  }
+  ~ScriptedSession() override { --*live_; }
   void reset() override {}
   bool reshape(const LoadRequest&) override {
     ++*reshapes_;
@@ -37,6 +42,7 @@ class ScriptedSession final : public LlmSession {
  private:
   bool noisy_, noisy_prompt_;
   int* reshapes_;
+  int* live_;
   int reps_ = 0;
 };
 
@@ -49,9 +55,10 @@ class ScriptedBackend final : public LlmBackend {
   Support supports(const LoadRequest&) const override { return Support::yes(); }
   std::unique_ptr<LlmSession> load(const LoadRequest&) override {
     ++loads;
-    return std::make_unique<ScriptedSession>(noisy_, noisy_prompt_, &reshapes);
+    most_live_at_load = std::max(most_live_at_load, live);
+    return std::make_unique<ScriptedSession>(noisy_, noisy_prompt_, &reshapes, &live);
   }
-  int loads = 0, reshapes = 0;
+  int loads = 0, reshapes = 0, live = 0, most_live_at_load = 0;
 
  private:
   bool noisy_, noisy_prompt_;
@@ -115,8 +122,12 @@ TEST(Harness, CasesOfOtherLengthsReuseTheLoadedWeights) {
   const Record b = run_case(backend, in, {}, &keep);
   in.spec.threads = 3;  // another load setting: loaded afresh
   const Record c = run_case(backend, in, {}, &keep);
-  EXPECT_EQ(backend.loads, 2);
+  in.model_path = "other.gguf";  // another file (the next precision's): loaded afresh
+  const Record d = run_case(backend, in, {}, &keep);
+  EXPECT_EQ(backend.loads, 3);
   EXPECT_EQ(backend.reshapes, 1);
+  EXPECT_EQ(backend.most_live_at_load, 0) << "the old weights must be released before the new ones load";
+  EXPECT_FALSE(d.extra.contains("weights_kept_from_previous_case"));
   EXPECT_FALSE(a.extra.contains("weights_kept_from_previous_case"));
   EXPECT_TRUE(b.extra.value("weights_kept_from_previous_case", false));
   EXPECT_FALSE(c.extra.contains("weights_kept_from_previous_case"));

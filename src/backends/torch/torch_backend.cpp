@@ -108,6 +108,14 @@ std::string dtype_probe(const Plan& p, const std::string& device) {
 class TorchSession final : public LlmSession {
  public:
   explicit TorchSession(const LoadRequest& req) : batch_(req.batch), all_logits_(req.all_logits) {
+#if MTB_TORCH_HAS_CUDA_GRAPH
+    // A worker may have run another model before this one: its cached blocks go back to the device
+    // and the allocator's peak restarts, so this load's peak is its own.
+    if (req.device == "cuda" && at::hasCUDA()) {
+      c10::cuda::CUDACachingAllocator::emptyCache();
+      c10::cuda::CUDACachingAllocator::resetPeakStats(0);
+    }
+#endif
     const auto src = open_tensor_source(req.model_path);
     const std::string precision = req.precision == "file" ? storage_precision(src->storage_type()) : req.precision;
     const Plan p = plan_for(precision, req.device);
