@@ -65,3 +65,16 @@ TEST(Stats, MedianIntervalIgnoresAFewOutliers) {
   EXPECT_EQ(median_ci95(std::vector<double>{}).hi, 0);
   EXPECT_EQ(median_ci95(std::vector<double>{2.0}).lo, 2.0);
 }
+
+TEST(Stats, MedianPreciseNeedsTheMinimumAndATightInterval) {
+  const std::vector<double> steady = {1.00, 1.01, 0.99};
+  EXPECT_TRUE(median_precise(steady, 0.02, 3));
+  EXPECT_FALSE(median_precise(steady, 0.02, 4));    // too few samples for the asked minimum
+  EXPECT_FALSE(median_precise(steady, 0.005, 3));   // with 3 samples the interval is the range
+  EXPECT_FALSE(median_precise(std::vector<double>{1.0, 1.3, 0.8}, 0.02, 3));
+  EXPECT_FALSE(median_precise(std::vector<double>{1.0}, 0.5, 1));  // one sample has no interval
+  EXPECT_FALSE(median_precise(steady, 0, 3));       // no target: never precise
+  std::vector<double> many(40, 1.0);
+  many[5] = 9.0;  // one slow repetition among many does not hold the median back
+  EXPECT_TRUE(median_precise(many, 0.02, 3));
+}
