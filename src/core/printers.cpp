@@ -62,7 +62,7 @@ std::vector<std::string> table_row(const Record& r, const Extras& x) {
   if (!r.error.empty()) status += ": " + r.error;
   if (const auto noisy = r.noise_flag(); !noisy.empty()) status += ", noisy: " + noisy;
   const std::string ttft = r.ttft_s.n ? fmt::format("{:.1f}", r.ttft_s.median * 1e3) : "-";
-  const std::string mem = r.status == Status::ok ? format_bytes(r.peak_rss_bytes + r.peak_device_bytes) : "-";
+  const std::string mem = r.status == Status::ok ? format_bytes(r.peak_memory_bytes()) : "-";
   std::vector<std::string> row{c.model, c.backend, c.device, c.precision, np, ng, format_rate(r.prompt_tps), format_rate(r.gen_tps), ttft, mem};
   auto num = [](double v, const char* f) { return v > 0 ? fmt::format(fmt::runtime(f), v) : std::string("-"); };
   if (x.bandwidth) row.push_back(num(r.roofline.gen_gbs, r.roofline.gen_gbs >= 10 ? "{:.0f}" : "{:.2f}"));

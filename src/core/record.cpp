@@ -176,7 +176,7 @@ const std::vector<CsvColumn>& csv_table() {
       {"prompt_time_sec", [](const Record& r) { return num(r.ttft_s.mean); }},
       {"generation_tps", [](const Record& r) { return num(r.gen_tps.mean); }},
       {"generation_time_sec", [](const Record& r) { return num(r.gen_s.empty() ? 0 : summarize(r.gen_s).mean); }},
-      {"peak_memory_gib", [](const Record& r) { return num(double(r.peak_rss_bytes + r.peak_device_bytes) / (1ull << 30)); }},
+      {"peak_memory_gib", [](const Record& r) { return num(double(r.peak_memory_bytes()) / (1ull << 30)); }},
       // mtb's
       {"status", [](const Record& r) { return to_string(r.status); }},
       {"error", [](const Record& r) { return r.error; }},

@@ -71,6 +71,13 @@ struct Record {
   // Memory: peak resident set of the worker process; device bytes where the backend has a device.
   uint64_t peak_rss_bytes = 0;
   uint64_t peak_device_bytes = 0;
+  // THE peak memory figure (tables, charts, the ancestor's peak_memory_gib): the device's peak where
+  // the case ran on one (the ancestor's meaning: MLX's peak on Apple's unified memory), else the
+  // resident set. Not their sum: the resident set counts the model file's pages that the loader
+  // mapped to copy the weights to the device, which would count the weights twice.
+  uint64_t peak_memory_bytes() const {
+    return spec.device != "cpu" && peak_device_bytes > 0 ? peak_device_bytes : peak_rss_bytes;
+  }
 
   // How close to the hardware (core/roofline.h), and what the GPU spent (NVML, where present).
   Roofline roofline;

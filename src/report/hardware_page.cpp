@@ -79,7 +79,7 @@ std::string results_table(const std::vector<const Run*>& runs) {
     if (run->kind != RunKind::llm) continue;
     for (const Record& r : run->llm) {
       const auto& c = r.spec;
-      const double mem = double(r.peak_rss_bytes + r.peak_device_bytes) / double(1ull << 30);
+      const double mem = double(r.peak_memory_bytes()) / double(1ull << 30);
       rows.push_back({text_cell(run->datetime), text_cell(c.model), text_cell(c.backend), text_cell(c.device),
                       text_cell(c.precision), num(c.n_prompt, "{:.0f}"), num(c.n_gen, "{:.0f}"), num(c.batch, "{:.0f}"),
                       num(r.prompt_tps.median, "{:.1f}"), num(r.prompt_tps.stddev, "{:.1f}"),

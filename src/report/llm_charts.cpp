@@ -32,7 +32,7 @@ const std::vector<Metric>& metrics() {
       {"gen", "Generation", "tokens/s", [](const Record& r) { return from_summary(r.gen_tps, 1); }},
       {"memory", "Peak memory", "GiB",
        [](const Record& r) -> std::optional<std::pair<double, double>> {
-         const uint64_t b = r.peak_rss_bytes + r.peak_device_bytes;
+         const uint64_t b = r.peak_memory_bytes();
          if (b == 0) return std::nullopt;
          return std::make_pair(double(b) / double(1ull << 30), 0.0);
        }},

@@ -33,7 +33,7 @@ std::map<std::string, int> expected_traces(const std::vector<const report::Run*>
       if (r.status != Status::ok) continue;
       const std::string s = r.spec.backend + "|" + r.spec.device + "|" + r.spec.precision;
       llm_series[r.spec.model].insert(s);
-      if (r.peak_rss_bytes + r.peak_device_bytes > 0) mem_series[r.spec.model].insert(s);
+      if (r.peak_memory_bytes() > 0) mem_series[r.spec.model].insert(s);
     }
     for (const auto& l : run->layers)
       layer_series[l.name].insert(l.framework + "|" + l.backend + "|" + std::to_string(l.compiled) + "|" + l.dtype);
