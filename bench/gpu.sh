@@ -24,9 +24,10 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 RES=${GPU_RESULTS:-/tmp/mtb-gpu}
 BUILD=${MTB_BUILD_DIR:-$ROOT/build-cuda}
-# Synthesized GGUFs (up to ~30 GB per model at bf16 + q8_0 + q4_0) are written at disk speed: on the
-# H100 machine that made synthesis a third of the sweep (~0.5 GB/s). Where the RAM disk /dev/shm has
-# room for two models' files, the cache lives there (the calibration with it; both are per machine).
+# Synthesized GGUFs (up to ~30 GB per model at bf16 + q8_0 + q4_0) were a third of the sweep on the
+# H100 machine: ~0.4 GB/s of files written, most likely the disk (on this project's VM a bf16 model
+# is written with 3x more system time than user time). Where the RAM disk /dev/shm has room for two
+# models' files, the cache lives there (the calibration with it; both are per machine).
 if [ -z "${MTB_CACHE_DIR:-}" ]; then
   shm_gb=$(df -BG --output=avail /dev/shm 2>/dev/null | tail -1 | tr -dc 0-9)
   if [ "${shm_gb:-0}" -ge 48 ]; then MTB_CACHE_DIR=/dev/shm/mtb-cache; else MTB_CACHE_DIR=/tmp/mtb-cache; fi
