@@ -237,6 +237,9 @@ void add_llm(CLI::App& app) {
   auto* cmd = app.add_subcommand("llm", "Benchmark LLM inference: prompt processing, time to first token, generation.");
   cmd->footer(R"(Every axis takes a comma list; the plan is the cartesian product of all axes.
 Models are zoo names (`mtb models`), synthesized on first use with seeded weights, or GGUF paths.
+Cases run in worker processes, one per model and backend: a model file is loaded once for all its
+prompt lengths (each case gets a fresh KV cache), a crash or --timeout ends one case, and every
+result is written as soon as it is measured.
 
 Examples:
   mtb llm                                         the default: qwen-2.5-0.5b-it, bf16 and q4_0, on the CPU
@@ -271,7 +274,7 @@ Exit status: 0 all cases ran (or were skipped with a reason), 3 some case failed
   cmd->add_option("--seed", o->seed, "seed of the synthetic weights and the prompt tokens")->capture_default_str();
   cmd->add_option("--cooldown", o->cooldown, "sleep this fraction of each case's time after it (the ancestor's 0.05)")
       ->capture_default_str();
-  cmd->add_option("--timeout", o->timeout_s, "seconds a case may take before it is killed (0: no limit)")
+  cmd->add_option("--timeout", o->timeout_s, "seconds a case may take before its worker is killed (0: no limit)")
       ->capture_default_str();
   cmd->add_option("-o,--output", o->output, "printed at the end: table, csv, json, jsonl, md")->capture_default_str();
   cmd->add_option("--measurements", o->measurements, "root of the run store")->capture_default_str();
