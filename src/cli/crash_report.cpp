@@ -34,25 +34,24 @@ int note_exe_range(dl_phdr_info* info, size_t, void*) {
 }
 #endif
 
-// Async-signal-safe output: write(2) of a string, or of a word as hex, tagged when it is mtb code.
+// Async-signal-safe output: write(2) of a string, of a number in hex (all 16 digits, or without
+// leading zeros), or of a stack word tagged when it is mtb code.
 void say(const char* s) { (void)!write(STDERR_FILENO, s, strlen(s)); }
-void say_word(const char* label, uintptr_t v) {
-  char buf[64];
+void say_hex(uintptr_t v, bool all_digits) {
+  char buf[20];
   int n = 0;
-  for (int shift = 60; shift >= 0; shift -= 4) buf[n++] = "0123456789abcdef"[(v >> shift) & 15];
+  for (int shift = 60; shift >= 0; shift -= 4)
+    if (all_digits || n || ((v >> shift) & 15) || shift == 0) buf[n++] = "0123456789abcdef"[(v >> shift) & 15];
   buf[n] = 0;
+  say(buf);
+}
+void say_word(const char* label, uintptr_t v) {
   say(label);
   say(" 0x");
-  say(buf);
+  say_hex(v, true);
   if (v >= g_exe_lo && v < g_exe_hi) {  // as backtrace_symbols_fd prints it, for resolve_stacks
-    const uintptr_t off = v - g_exe_base;
-    n = 0;
-    char hex[24];
-    for (int shift = 60; shift >= 0; shift -= 4)
-      if (n || ((off >> shift) & 15) || shift == 0) hex[n++] = "0123456789abcdef"[(off >> shift) & 15];
-    hex[n] = 0;
     say("  mtb(+0x");
-    say(hex);
+    say_hex(v - g_exe_base, false);
     say(")");
   }
   say("\n");

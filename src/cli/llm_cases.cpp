@@ -102,31 +102,23 @@ CaseLoopResult run_cases(const std::vector<CaseSpec>& cases, std::set<std::strin
     }
     const CaseSpec& first = cases[next];
     header(next);
-    fs::path path;
-    try {
-      path = files.path_for(first);
-    } catch (const Unsupported& e) {
-      record(failed_record(first, Status::skipped, e.what()));
-      continue;
-    } catch (const std::exception& e) {
-      record(failed_record(first, Status::failed, e.what()));
-      continue;
-    }
     // The group: this case and the pending ones after it that can share its worker, each with its
-    // model file. A case whose file cannot be had ends the group; it is recorded when reached.
-    std::vector<size_t> group{next};
-    nlohmann::json req = {{"cases", {{{"case", first}, {"model_path", path.string()}}}}, {"cooldown", o.cooldown}};
-    for (size_t j = next + 1; j < cases.size() && worker_key(cases[j]) == worker_key(first); ++j) {
+    // model file. A case whose file cannot be had ends the group and is recorded when reached: at
+    // once when it is the first.
+    std::vector<size_t> group;
+    nlohmann::json req = {{"cases", nlohmann::json::array()}, {"cooldown", o.cooldown}};
+    for (size_t j = next; j < cases.size() && worker_key(cases[j]) == worker_key(first); ++j) {
       if (done.count(cases[j].key())) continue;
-      fs::path pj;
       try {
-        pj = files.path_for(cases[j]);
-      } catch (const std::exception&) {
+        req["cases"].push_back({{"case", cases[j]}, {"model_path", files.path_for(cases[j]).string()}});
+        group.push_back(j);
+      } catch (const std::exception& e) {
+        if (j == next)
+          record(failed_record(first, dynamic_cast<const Unsupported*>(&e) ? Status::skipped : Status::failed, e.what()));
         break;
       }
-      group.push_back(j);
-      req["cases"].push_back({{"case", cases[j]}, {"model_path", pj.string()}});
     }
+    if (group.empty()) continue;
     if (backend_options.contains(first.backend)) req["backend_options"] = backend_options[first.backend];
 
     size_t at = 0;  // index into `group` of the case the worker is running
@@ -139,8 +131,10 @@ CaseLoopResult run_cases(const std::vector<CaseSpec>& cases, std::set<std::strin
         },
         [&](const std::string& line) {
           if (at >= group.size()) return;  // more lines than cases: nothing to file them under
-          if (show_progress) fmt::print(stderr, "\r\033[K");
-          if (show_progress) header(group[at]);
+          if (show_progress) {
+            fmt::print(stderr, "\r\033[K");
+            header(group[at]);
+          }
           Record r;
           try {
             r = nlohmann::json::parse(line).get<Record>();

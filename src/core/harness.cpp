@@ -76,16 +76,23 @@ bool same_weights(const LoadRequest& a, const LoadRequest& b) {
          a.kv_at_precision == b.kv_at_precision;
 }
 
-// The session for this case: the kept one, readied for the case's lengths, where it holds the same
-// weights and the backend can reshape it; else a fresh load (which replaces the kept one).
+// The session for this case: the kept one (which release_other_weights left only where it holds
+// this case's weights), readied for the case's lengths if the backend can reshape it; else a fresh
+// load, which replaces it.
 LlmSession& session_for(LlmBackend& backend, const LoadRequest& req, LoadedModel& keep, bool& reused) {
-  reused = keep.session && same_weights(keep.loaded_with, req) && keep.session->reshape(req);
+  reused = keep.session && keep.session->reshape(req);
   if (!reused) {
     keep.session.reset();  // the old weights leave the device before the new ones arrive
     keep.session = backend.load(req);
   }
   keep.loaded_with = req;
   return *keep.session;
+}
+
+// A kept model of other weights (another precision's file, other settings) is released before the
+// case's device state is read, so the state at its start is the state before its load.
+void release_other_weights(LoadedModel& keep, const LoadRequest& req) {
+  if (keep.session && !same_weights(keep.loaded_with, req)) keep.session.reset();
 }
 
 }  // namespace
@@ -175,9 +182,7 @@ Record run_case(LlmBackend& backend, const CaseInput& in, const std::function<vo
   const TokenRows first = seeded_tokens(c.seed, kFirstToken, c.batch, 1, in.vocab);
   r.tokens_hash = tokens_hash(c.n_prompt > 0 ? prompt : first);
 
-  // A kept model of other weights (another precision's file) is released now, so the device's state
-  // at the start of this case is the state before its load.
-  if (slot.session && !same_weights(slot.loaded_with, req)) slot.session.reset();
+  release_other_weights(slot, req);
   // GPU telemetry where NVML is present: the state at start and end, and the energy counter.
   const bool gpu = c.device == "cuda" && Nvml::get().available();
   if (auto snap = gpu ? Nvml::get().snapshot() : std::nullopt) r.device_context["start"] = to_json(*snap);

@@ -59,7 +59,8 @@ class TensorSource {
   virtual HostTensor read(const std::string& gguf_name) const = 0;
   virtual std::string describe() const = 0;  // "GGUF F32" / "safetensors BF16, 2 shards"
   virtual uint64_t file_bytes() const = 0;   // tensor data as stored
-  virtual std::string storage_type() const = 0;  // the dominant stored type: f32, bf16, q8_0 ...
+  // The dominant stored type, named as mtb names precisions (-t): f32, bf16, q8_0 ... (lower case).
+  virtual std::string storage_type() const = 0;
 };
 
 // A .gguf file, or a folder with config.json + *.safetensors (single file, sharded with

@@ -6,9 +6,6 @@
 
 #include <fmt/format.h>
 
-#include <algorithm>
-#include <cctype>
-
 #include "backends/mlx/mlx_device.h"
 #include "backends/mlx/mlx_model.h"
 #include "core/system_info.h"
@@ -43,11 +40,6 @@ Plan plan_for(const std::string& precision, const std::string& device) {
 
 std::string dtype_name(mx::Dtype t) {
   return t == mx::float32 ? "float32" : t == mx::float16 ? "float16" : t == mx::bfloat16 ? "bfloat16" : "other";
-}
-
-std::string storage_precision(std::string s) {  // ggml/safetensors type name -> mtb's
-  std::transform(s.begin(), s.end(), s.begin(), ::tolower);
-  return s;
 }
 
 mx::Device device_or_throw(const std::string& name) {
@@ -86,7 +78,7 @@ class MlxSession final : public LlmSession {
  public:
   explicit MlxSession(const LoadRequest& req) : batch_(req.batch), all_logits_(req.all_logits) {
     const auto src = open_tensor_source(req.model_path);
-    const std::string precision = req.precision == "file" ? storage_precision(src->storage_type()) : req.precision;
+    const std::string precision = req.precision == "file" ? src->storage_type() : req.precision;
     const Plan p = plan_for(precision, req.device);
     ModelOptions opt;
     opt.device = device_or_throw(req.device);

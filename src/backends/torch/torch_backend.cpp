@@ -49,12 +49,6 @@ const char* matmul_kernel(torch_backend::WeightQuant q, bool cpu) {
   }
 }
 
-std::string storage_precision(const std::string& stored) {  // ggml/safetensors type name -> mtb's
-  std::string s = stored;
-  std::transform(s.begin(), s.end(), s.begin(), ::tolower);
-  return s;
-}
-
 Plan plan_for(const std::string& precision, const std::string& device) {
   if (precision == "f32") return {at::kFloat};
   if (precision == "f16") return {at::kHalf};
@@ -105,19 +99,25 @@ std::string dtype_probe(const Plan& p, const std::string& device) {
   return cache[key] = why;
 }
 
+// Returns the caching allocator's free blocks to the device and restarts its peak (CUDA; nothing
+// elsewhere): where a case's device-memory figure starts, after another model or another KV cache.
+void restart_device_peak(const at::Device& d) {
+#if MTB_TORCH_HAS_CUDA_GRAPH
+  if (!d.is_cuda()) return;
+  c10::cuda::CUDACachingAllocator::emptyCache();
+  c10::cuda::CUDACachingAllocator::resetPeakStats(d.index());
+#else
+  (void)d;
+#endif
+}
+
 class TorchSession final : public LlmSession {
  public:
   explicit TorchSession(const LoadRequest& req) : batch_(req.batch), all_logits_(req.all_logits) {
-#if MTB_TORCH_HAS_CUDA_GRAPH
-    // A worker may have run another model before this one: its cached blocks go back to the device
-    // and the allocator's peak restarts, so this load's peak is its own.
-    if (req.device == "cuda" && at::hasCUDA()) {
-      c10::cuda::CUDACachingAllocator::emptyCache();
-      c10::cuda::CUDACachingAllocator::resetPeakStats(0);
-    }
-#endif
+    // A worker may have run another model before this one: this load's peak is its own.
+    if (device_available(req.device)) restart_device_peak(torch_device(req.device));
     const auto src = open_tensor_source(req.model_path);
-    const std::string precision = req.precision == "file" ? storage_precision(src->storage_type()) : req.precision;
+    const std::string precision = req.precision == "file" ? src->storage_type() : req.precision;
     const Plan p = plan_for(precision, req.device);
     threads_ = req.threads > 0 ? req.threads : default_threads();
     threading_ = torch_backend::set_cpu_threads(threads_);
@@ -148,13 +148,7 @@ class TorchSession final : public LlmSession {
     model_->resize_context(req.n_ctx);
     pos_ = 0;
     facts_.extra["kv_cache"] = kv_cache_fact(req.n_ctx);
-#if MTB_TORCH_HAS_CUDA_GRAPH
-    if (model_->options().device.is_cuda()) {
-      const int dev = model_->options().device.index();
-      c10::cuda::CUDACachingAllocator::emptyCache();  // the old cache's blocks go back to the device
-      c10::cuda::CUDACachingAllocator::resetPeakStats(dev);
-    }
-#endif
+    restart_device_peak(model_->options().device);  // the old cache's blocks go back to the device
     return true;
   }
 
