@@ -119,6 +119,11 @@ HostInfo host_info() {
   return h;
 }
 
+int default_cpu_threads() {
+  const HostInfo h = host_info();
+  return std::max(1, h.performance_cores > 0 ? h.performance_cores : h.physical_cores);
+}
+
 std::string hardware_string(const HostInfo& h, const std::vector<std::string>& gpu_names) {
   std::string s = underscores(shorten_cpu(h.cpu_model));
   if (h.performance_cores > 0)

@@ -22,6 +22,10 @@ struct HostInfo {
 
 HostInfo host_info();
 
+// CPU threads a backend uses when none are asked for (-threads 0), as llama-bench counts them: the
+// performance cores (Apple silicon), else the physical cores; at least 1.
+int default_cpu_threads();
+
 // The ancestor's hardware string, extended to Linux: CPU model, cores, GPUs, memory.
 // Apple_M4_Pro_10P+4E+20GPU_24GB, AMD_EPYC_9B14_2C_24GB, Intel_Xeon_8480_16C_NVIDIA_H100_80GB_HBM3_128GB.
 std::string hardware_string(const HostInfo& h, const std::vector<std::string>& gpu_names);

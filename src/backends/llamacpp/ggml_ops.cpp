@@ -35,11 +35,6 @@ ggml_backend_dev_t find_device(const std::string& device) {
   return gpus.empty() ? nullptr : gpus[0];
 }
 
-int default_threads() {
-  const HostInfo h = host_info();
-  return std::max(1, h.performance_cores > 0 ? h.performance_cores : h.physical_cores);
-}
-
 ggml_type weight_type(const OpRequest& req) {
   if (req.op == Op::matmul_quant) return req.shape.quant == "q8_0" ? GGML_TYPE_Q8_0 : GGML_TYPE_Q4_0;
   if (req.dtype == "bfloat16") return GGML_TYPE_BF16;
@@ -81,7 +76,7 @@ class GgmlOp final : public OpInstance {
     backend_ = ggml_backend_dev_init(dev, nullptr);
     if (!backend_) throw std::runtime_error(fmt::format("cannot start ggml backend for {}", req.device));
     device_ = ggml_backend_dev_description(dev);
-    threads_ = req.threads > 0 ? req.threads : default_threads();
+    threads_ = req.threads > 0 ? req.threads : default_cpu_threads();
     if (req.device == "cpu") ggml_backend_cpu_set_n_threads(backend_, threads_);
 
     // Leaf tensors (inputs of every slot, the mask, positions) live in one allocated context.

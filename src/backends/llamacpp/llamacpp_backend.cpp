@@ -63,11 +63,6 @@ std::vector<ggml_backend_dev_t> gpu_devices(const std::string& kind) {
 
 namespace {
 
-int default_threads() {
-  const HostInfo h = host_info();
-  return std::max(1, h.performance_cores > 0 ? h.performance_cores : h.physical_cores);
-}
-
 // Greedy choice over the vocabulary, on the host as llama.cpp's own greedy sampler does it. Sixteen
 // independent running maxima let the compiler vectorize the scan (std::max_element's single chain
 // took ~100 us for 152k logits, a visible share of a 1.3 ms GPU decode step); the second scan
@@ -110,7 +105,7 @@ class LlamaSession final : public LlmSession {
     if (!model_) throw std::runtime_error(fmt::format("llama.cpp could not load {}", req.model_path));
     vocab_ = llama_model_get_vocab(model_);
     n_vocab_ = llama_vocab_n_tokens(vocab_);
-    threads_ = req.threads > 0 ? req.threads : default_threads();
+    threads_ = req.threads > 0 ? req.threads : default_cpu_threads();
     kv_type_ = req.kv_at_precision && req.precision == "f32" ? GGML_TYPE_F32 : GGML_TYPE_F16;
     make_context(req);
     llama_batch_ = llama_batch_init(std::max(kBatch, batch_), 0, batch_);
@@ -348,7 +343,7 @@ class LlamaBackend final : public LlmBackend {
 
   std::optional<CalibrationKernels> calibration_kernels(const std::string& device) const override {
     init_once();
-    return ggml_calibration_kernels(device, default_threads());
+    return ggml_calibration_kernels(device, default_cpu_threads());
   }
 };
 

@@ -39,8 +39,7 @@ std::string mlx_device_name(const mx::Device& d) {
 }
 
 int set_cpu_threads(int requested) {
-  const HostInfo h = host_info();
-  const int n = requested > 0 ? requested : std::max(1, h.performance_cores > 0 ? h.performance_cores : h.physical_cores);
+  const int n = requested > 0 ? requested : default_cpu_threads();
   // Looked up, not linked: a build against Accelerate needs nothing, and OpenBLAS is in the process
   // already as MLX's dependency.
   using SetThreads = void (*)(int);

@@ -26,11 +26,6 @@ constexpr uint64_t kSeed = 42;            // requests are greedy; the seed only 
 constexpr int kMaxEmptyMessages = 1000;   // messages without a token a request may send (bounds the read loop)
 constexpr int kMaxTrailingMessages = 64;  // messages read after the last token, looking for the server's report
 
-int default_threads() {  // as the llamacpp backend: performance (else physical) cores
-  const HostInfo h = host_info();
-  return std::max(1, h.performance_cores > 0 ? h.performance_cores : h.physical_cores);
-}
-
 // One request in flight: its stream, what it has delivered, what the server said about it.
 struct Request {
   std::unique_ptr<StreamingRequest> stream;
@@ -50,7 +45,7 @@ class ServerSession final : public LlmSession {
       a.binary = find_llama_server(opt_.llama_server);
       a.model_path = req.model_path;
       a.device = req.device;
-      a.threads = req.threads > 0 ? req.threads : default_threads();
+      a.threads = req.threads > 0 ? req.threads : default_cpu_threads();
       a.n_ctx = req.n_ctx;
       a.startup_timeout_s = opt_.startup_timeout_s;
       spawned_ = std::make_unique<LlamaServerProcess>(a);

@@ -29,7 +29,6 @@ namespace mtb {
 namespace {
 using torch_backend::Decoder;
 using torch_backend::ModelOptions;
-using torch_backend::default_threads;
 using torch_backend::device_available;
 using torch_backend::torch_device;
 
@@ -119,7 +118,7 @@ class TorchSession final : public LlmSession {
     const auto src = open_tensor_source(req.model_path);
     const std::string precision = req.precision == "file" ? src->storage_type() : req.precision;
     const Plan p = plan_for(precision, req.device);
-    threads_ = req.threads > 0 ? req.threads : default_threads();
+    threads_ = req.threads > 0 ? req.threads : default_cpu_threads();
     threading_ = torch_backend::set_cpu_threads(threads_);
     ModelOptions opt;
     opt.device = torch_device(req.device);

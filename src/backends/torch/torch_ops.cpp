@@ -66,7 +66,7 @@ class TorchOp final : public OpInstance {
  public:
   TorchOp(const OpRequest& req, const std::vector<HostTensor>& inputs, int slots)
       : req_(req), device_(torch_backend::torch_device(req.device)) {
-    threads_ = req.threads > 0 ? req.threads : torch_backend::default_threads();
+    threads_ = req.threads > 0 ? req.threads : default_cpu_threads();
     threading_ = torch_backend::set_cpu_threads(threads_);
     const auto opts = at::TensorOptions().dtype(scalar_type(req.dtype)).device(device_);
     for (int s = 0; s < slots; ++s) {

@@ -5,16 +5,7 @@
 #include <dlfcn.h>
 #include <fmt/format.h>
 
-#include <algorithm>
-
-#include "core/system_info.h"
-
 namespace mtb::torch_backend {
-
-int default_threads() {
-  const HostInfo h = host_info();
-  return std::max(1, h.performance_cores > 0 ? h.performance_cores : h.physical_cores);
-}
 
 // Where libtorch's BLAS is OpenBLAS with its own thread pool (Debian's libtorch), aten's OpenMP
 // pool and OpenBLAS's pool both spin on the same cores between calls: on 2 cores, qwen-2.5-0.5b f32

@@ -5,9 +5,6 @@
 
 namespace mtb::torch_backend {
 
-// Threads when the run asks for none (0): the performance cores, else the physical ones.
-int default_threads();
-
 // Gives `n` threads to whichever pool does the matrix products; returns what it did, for the record.
 std::string set_cpu_threads(int n);
 
