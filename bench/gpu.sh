@@ -107,6 +107,9 @@ for label, word in re.findall(r"^(pc|stack) 0x([0-9a-f]+)$", text, re.M):
 PY
 }
 
+# The measured backends: llama.cpp, and torch where the build has it.
+gpu_backends() { "$MTB" info --json | grep -q '"torch"' && echo llamacpp,torch || echo llamacpp; }
+
 if has build; then
   say "build (CUDA ${CUDA_ARCHS:-90})"
   torch_prefix=$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)' 2>/dev/null || true)
@@ -155,20 +158,18 @@ fi
 
 if has llm; then
   say "torch beside llama.cpp (decode, batch 1)"
-  backends=llamacpp
-  "$MTB" info --json | grep -q '"torch"' && backends=llamacpp,torch
-  "$MTB" llm -d cuda -b "$backends" -m "${LLM_MODELS:-qwen-2.5-0.5b-it,qwen-2.5-7b-it}" -t "${LLM_TYPES:-bf16,q8_0,q4_0}" \
+  "$MTB" llm -d cuda -b "$(gpu_backends)" -m "${LLM_MODELS:-qwen-2.5-0.5b-it,qwen-2.5-7b-it}" -t "${LLM_TYPES:-bf16,q8_0,q4_0}" \
     -p 512 -n 128 -r 5 --cooldown 0 --measurements "$RES/measurements" --no-report -o md 2>"$RES/llm.log" | tee "$RES/llm.md"
 fi
 
 if has sweep; then
   say "GPU sweep"
-  backends=llamacpp
-  "$MTB" info --json | grep -q '"torch"' && backends=llamacpp,torch
+  backends=$(gpu_backends)
   # Every zoo model up to 8B, one model at a time: its cached GGUFs are removed after its cases, so
   # the sweep fits a small disk, and no model starts once the time budget is spent. One worker per
-  # (model, backend) runs the three precisions, each file loaded once for its four prompt lengths; prompt and generation each stop repeating
-  # once their median's 95% interval is within 2% (at least 3 repetitions).
+  # (model, backend) runs the three precisions, each file loaded once for its four prompt lengths;
+  # prompt and generation each stop repeating once their median's 95% interval is within 2% (at
+  # least 3 repetitions).
   models=${SWEEP_MODELS:-$("$MTB" models --json | python3 -c '
 import json, sys
 ms = sorted(json.load(sys.stdin), key=lambda m: m["n_params"])  # smallest first: the most models within the budget
