@@ -22,6 +22,12 @@ struct GgufFree {
   void operator()(gguf_context* c) const { gguf_free(c); }
 };
 
+// Whether `type` is one of the block layouts HostDType documents (q8_0, q4_0), as this ggml lays it out.
+bool stored_as_documented(ggml_type type) {
+  return (type == GGML_TYPE_Q8_0 && ggml_type_size(type) == 34 && ggml_blck_size(type) == 32) ||
+         (type == GGML_TYPE_Q4_0 && ggml_type_size(type) == 18 && ggml_blck_size(type) == 32);
+}
+
 class GgufSource final : public TensorSource {
  public:
   explicit GgufSource(const fs::path& path) : path_(path) {
@@ -38,7 +44,11 @@ class GgufSource final : public TensorSource {
   uint64_t file_bytes() const override { return data_bytes_; }
   std::string storage_type() const override { return type_name_; }
 
-  HostTensor read(const std::string& name) const override {
+  HostTensor read(const std::string& name) const override { return read_as(name, false); }
+  HostTensor read_blocks(const std::string& name) const override { return read_as(name, true); }
+
+ private:
+  HostTensor read_as(const std::string& name, bool blocks) const {
     const int64_t id = gguf_find_tensor(ctx_.get(), name.c_str());
     if (id < 0) throw std::runtime_error(fmt::format("model file {}: tensor {} is missing", path_.string(), name));
     const ggml_type type = gguf_get_tensor_type(ctx_.get(), id);
@@ -56,6 +66,10 @@ class GgufSource final : public TensorSource {
       t.dtype = type == GGML_TYPE_F32 ? HostDType::f32 : type == GGML_TYPE_F16 ? HostDType::f16 : HostDType::bf16;
       t.data = file_->view(off, size);  // no copy: the file's pages
       t.nbytes = size;
+    } else if (blocks && stored_as_documented(type)) {
+      t.dtype = type == GGML_TYPE_Q8_0 ? HostDType::q8_0 : HostDType::q4_0;
+      t.data = file_->view(off, size);
+      t.nbytes = size;
     } else {
       if (!ggml_get_type_traits(type)->to_float)
         throw std::runtime_error(fmt::format("model file {}: tensor {} has type {}, which ggml cannot dequantize",
@@ -70,7 +84,6 @@ class GgufSource final : public TensorSource {
     return t;
   }
 
- private:
   int64_t key(const std::string& k) const { return gguf_find_key(ctx_.get(), (cfg_.arch + "." + k).c_str()); }
 
   int64_t u32(const std::string& k, int64_t fallback, bool required = false) const {
@@ -155,7 +168,18 @@ class GgufSource final : public TensorSource {
 }  // namespace
 
 size_t element_size(HostDType t) { return t == HostDType::f32 ? 4 : 2; }
-const char* dtype_name(HostDType t) { return t == HostDType::f32 ? "f32" : t == HostDType::f16 ? "f16" : "bf16"; }
+bool is_blocks(HostDType t) { return t == HostDType::q8_0 || t == HostDType::q4_0; }
+
+const char* dtype_name(HostDType t) {
+  switch (t) {
+    case HostDType::f32: return "f32";
+    case HostDType::f16: return "f16";
+    case HostDType::bf16: return "bf16";
+    case HostDType::q8_0: return "q8_0";
+    case HostDType::q4_0: return "q4_0";
+  }
+  return "?";
+}
 
 int64_t HostTensor::numel() const {
   int64_t n = 1;

@@ -30,9 +30,13 @@ struct ModelConfig {
   double attn_scale = 0;            // 0: 1/sqrt(head_dim)
 };
 
-enum class HostDType { f32, f16, bf16 };
-size_t element_size(HostDType t);
+// q8_0 and q4_0 are ggml's blocks as the file stores them (TensorSource::read_blocks only): per 32
+// values of a row, an f16 scale d, then 32 int8 codes (q8_0, value = code * d) or 16 bytes of 4-bit
+// codes (q4_0: low nibbles are values 0-15, high nibbles 16-31, value = (code - 8) * d).
+enum class HostDType { f32, f16, bf16, q8_0, q4_0 };
+size_t element_size(HostDType t);  // float types only
 const char* dtype_name(HostDType t);
+bool is_blocks(HostDType t);
 
 // One tensor's values in host memory. `data` points at `nbytes` bytes and keeps them alive: a
 // buffer of the tensor's own, or a view into a memory-mapped file (sharing the mapping's ownership),
@@ -57,6 +61,10 @@ class TensorSource {
   // Throws naming the file and tensor when it is missing or unreadable. Quantized GGUF tensors come
   // back dequantized to f32; float tensors as stored.
   virtual HostTensor read(const std::string& gguf_name) const = 0;
+  // read, except that q8_0 and q4_0 tensors come back as their stored blocks (a view into the file),
+  // for a framework that decodes them on its device: a 7B model's weights dequantized on the host
+  // are 30 GB of f32 written and then copied to the device.
+  virtual HostTensor read_blocks(const std::string& gguf_name) const { return read(gguf_name); }
   virtual std::string describe() const = 0;  // "GGUF F32" / "safetensors BF16, 2 shards"
   virtual uint64_t file_bytes() const = 0;   // tensor data as stored
   // The dominant stored type, named as mtb names precisions (-t): f32, bf16, q8_0 ... (lower case).

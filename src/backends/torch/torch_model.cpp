@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "backends/backend.h"
+#include "backends/torch/torch_blocks.h"
 #include "backends/torch/torch_compat.h"
 
 namespace mtb::torch_backend {
@@ -87,33 +88,53 @@ void quantize_int4(Linear& l) {
 
 }  // namespace
 
+// A stored tensor's values on the run's device: float tensors as stored, q8_0 / q4_0 blocks decoded
+// to f32 there (torch_blocks). On the CPU a float tensor is a view of the host blob, not a copy.
+at::Tensor Decoder::device_values(const HostTensor& h) const {
+  const bool cpu = opt_.device.is_cpu();
+  // from_blob takes a mutable pointer; the blob (maybe the mapped file's pages) is only read, and
+  // lives until torch has copied it.
+  auto blob = [&](std::vector<int64_t> shape, at::ScalarType t) {
+    return at::from_blob(const_cast<uint8_t*>(h.data.get()), shape, [keep = h.data](void*) {}, at::TensorOptions().dtype(t));
+  };
+  if (is_blocks(h.dtype)) {
+    const int64_t rows = h.shape.size() > 1 ? h.numel() / h.shape.back() : 1;
+    const at::Tensor bytes = blob({rows, int64_t(h.nbytes) / rows}, at::kByte);
+    return decode_blocks(cpu ? bytes : bytes.to(opt_.device), h.dtype, h.shape.back()).view(h.shape);
+  }
+  const at::Tensor host = blob(h.shape, host_type(h.dtype));
+  return cpu ? host : host.to(opt_.device);
+}
+
 // The tensors named, stacked along dim 0 (Q, K, V; gate, up), on the run's device in `dtype`. Each
 // part is written straight into its rows of the result: one copy per weight where loading each and
-// concatenating took two. Off the CPU, a part crosses in its stored dtype and is converted on the
-// device: .to(device, dtype) converts on the host first, which for bf16 -> f32 moved 2.3 GB/s to
-// an H100 against 7.1 GB/s for .to(device).to(dtype) (torch 2.11, pageable memory; same values).
+// concatenating took two. Off the CPU, a part crosses in its stored dtype (or blocks) and is
+// converted on the device: .to(device, dtype) converts on the host first, which for bf16 -> f32
+// moved 2.3 GB/s to an H100 against 7.1 GB/s for .to(device).to(dtype) (torch 2.11, pageable
+// memory; same values).
 at::Tensor Decoder::load_stacked(const TensorSource& src, const std::vector<std::string>& names, at::ScalarType dtype) {
-  std::vector<at::Tensor> parts;
+  const bool cpu = opt_.device.is_cpu();
+  if (names.size() == 1) {
+    const HostTensor h = src.read_blocks(names[0]);
+    n_params_ += uint64_t(h.numel());
+    const at::Tensor t = device_values(h);
+    return cpu ? t.to(dtype, /*non_blocking=*/false, /*copy=*/true) : t.to(dtype);  // the copy: t may be the file's pages
+  }
+  std::vector<HostTensor> parts;
   int64_t rows = 0;
   for (const auto& name : names) {
-    HostTensor h = src.read(name);
-    // from_blob takes a mutable pointer; the blob (maybe the mapped file's pages) is only read, and
-    // lives until torch has copied it.
-    parts.push_back(at::from_blob(const_cast<uint8_t*>(h.data.get()), h.shape, [keep = h.data](void*) {},
-                                  at::TensorOptions().dtype(host_type(h.dtype))));
+    parts.push_back(src.read_blocks(name));
     n_params_ += uint64_t(parts.back().numel());
-    rows += parts.back().size(0);
+    rows += parts.back().shape.at(0);
   }
-  const bool cpu = opt_.device.is_cpu();
-  if (parts.size() == 1) return cpu ? parts[0].to(dtype, /*non_blocking=*/false, /*copy=*/true) : parts[0].to(opt_.device).to(dtype);
-  auto sizes = parts[0].sizes().vec();
+  auto sizes = parts[0].shape;
   sizes[0] = rows;
   at::Tensor out = at::empty(sizes, at::TensorOptions().dtype(dtype).device(opt_.device));
   int64_t row = 0;
   for (auto& p : parts) {
-    out.narrow(0, row, p.size(0)).copy_(cpu ? p : p.to(opt_.device));
-    row += p.size(0);
-    p = at::Tensor();  // the host blob goes now, not with the last part
+    out.narrow(0, row, p.shape[0]).copy_(device_values(p));
+    row += p.shape[0];
+    p = HostTensor();  // the host blob goes now, not with the last part
   }
   return out;
 }

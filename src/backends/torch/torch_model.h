@@ -64,6 +64,7 @@ class Decoder {
   const ModelOptions& options() const { return opt_; }
 
  private:
+  at::Tensor device_values(const HostTensor& h) const;
   at::Tensor load(const TensorSource& src, const std::string& name, at::ScalarType dtype);
   at::Tensor load_stacked(const TensorSource& src, const std::vector<std::string>& names, at::ScalarType dtype);
   Linear linear(const TensorSource& src, const std::vector<std::string>& names, bool bias);
