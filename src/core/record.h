@@ -37,7 +37,7 @@ struct CaseSpec {
   std::string label() const;  // short human line for progress output
 };
 
-inline constexpr int kMinRepsForStop = 3;
+inline constexpr int kMinRepsForStop = 2;
 // Generation speed varying more than this (coefficient of variation over repetitions) is flagged.
 inline constexpr double kNoisyCv = 0.02;
 

@@ -52,9 +52,11 @@ Interval median_ci95(std::span<const double> samples) {
 }
 
 bool median_precise(std::span<const double> samples, double rel, int min_n) {
-  if (static_cast<int>(samples.size()) < std::max(min_n, 2) || rel <= 0) return false;
-  const Interval ci = median_ci95(samples);
-  return (ci.hi - ci.lo) / 2 <= rel * summarize(samples).median;
+  const int n = static_cast<int>(samples.size());
+  if (n < std::max(min_n, 2) || rel <= 0) return false;
+  const Summary s = summarize(samples);
+  const Interval ci = n >= kDistributionFreeMinN ? median_ci95(samples) : Interval{s.ci95_lo, s.ci95_hi};
+  return (ci.hi - ci.lo) / 2 <= rel * s.median;
 }
 
 WelchTest welch_t_test(std::span<const double> a, std::span<const double> b) {

@@ -23,9 +23,14 @@ struct Interval {
   double lo = 0, hi = 0;
 };
 Interval median_ci95(std::span<const double> samples);
-// The one stopping rule of `mtb llm --ci-stop` and `mtb ops`: at least `min_n` samples and the
-// median's 95% interval (above) within ±`rel` of the median. With few samples that interval is the
-// whole range, so a stop at 3 repetitions needs all three within ±rel of their median.
+// Below 6 samples, no such interval exists: the range [min, max], which median_ci95 then returns,
+// holds the median with probability 1 - 2^(1-n) only (75% at 3, 94% at 5).
+inline constexpr int kDistributionFreeMinN = 6;
+// The one stopping rule of `mtb llm --ci-stop` and `mtb ops`: at least `min_n` samples and a 95%
+// interval within ±`rel` of the median: the median's (above) from kDistributionFreeMinN samples on;
+// below, the Student-t interval of the mean, which assumes normal noise but is a true 95% (at 2
+// samples it is ±6.4 times their difference, so a stop there needs them within 0.31% for a 2% target).
+// A slow outlier widens the t-interval, so it never stops a run early.
 bool median_precise(std::span<const double> samples, double rel, int min_n);
 // Two-sided 95% Student-t quantile for `dof` degrees of freedom.
 double t95(int dof);

@@ -67,13 +67,19 @@ TEST(Stats, MedianIntervalIgnoresAFewOutliers) {
 }
 
 TEST(Stats, MedianPreciseNeedsTheMinimumAndATightInterval) {
-  const std::vector<double> steady = {1.00, 1.01, 0.99};
+  const std::vector<double> steady = {1.000, 1.002, 0.998};
   EXPECT_TRUE(median_precise(steady, 0.02, 3));
   EXPECT_FALSE(median_precise(steady, 0.02, 4));    // too few samples for the asked minimum
-  EXPECT_FALSE(median_precise(steady, 0.005, 3));   // with 3 samples the interval is the range
+  EXPECT_FALSE(median_precise(steady, 0.002, 3));   // t-interval of 3: +-0.50%
+  // Three within +-1% are not a 2% interval: the range's coverage is 75%, the t-interval's +-2.5%.
+  EXPECT_FALSE(median_precise(std::vector<double>{1.00, 1.01, 0.99}, 0.02, 3));
+  // Two samples stop only when within 0.31% of each other for a 2% target (t with 1 degree: 12.7).
+  EXPECT_TRUE(median_precise(std::vector<double>{1.000, 1.003}, 0.02, 2));
+  EXPECT_FALSE(median_precise(std::vector<double>{1.000, 1.004}, 0.02, 2));
   EXPECT_FALSE(median_precise(std::vector<double>{1.0, 1.3, 0.8}, 0.02, 3));
   EXPECT_FALSE(median_precise(std::vector<double>{1.0}, 0.5, 1));  // one sample has no interval
   EXPECT_FALSE(median_precise(steady, 0, 3));       // no target: never precise
+  EXPECT_FALSE(median_precise(std::vector<double>{1.0, 1.0, 1.0, 1.0, 9.0}, 0.02, 2));  // an outlier never stops early
   std::vector<double> many(40, 1.0);
   many[5] = 9.0;  // one slow repetition among many does not hold the median back
   EXPECT_TRUE(median_precise(many, 0.02, 3));
