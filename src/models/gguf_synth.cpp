@@ -2,10 +2,14 @@
 
 #include <fmt/format.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <atomic>
 #include <cmath>
-#include <cstdio>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -72,37 +76,27 @@ uint64_t fnv1a(const std::string& s) {
 
 constexpr int64_t kChunk = 1 << 16;  // values per independent random stream: threads can split a tensor
 
-// Fills `dst` (f32) with the tensor's values, chunks spread over threads; deterministic whatever the
-// thread count, since each chunk has its own stream.
-void fill_values(const TensorPlan& tp, const ModelSpec& s, uint64_t seed, std::vector<float>& dst) {
+int64_t numel(const TensorPlan& tp) {
   int64_t n = 1;
   for (auto d : tp.ne) n *= d;
-  dst.resize(static_cast<size_t>(n));
-  if (tp.fill == Fill::ones) {
-    std::fill(dst.begin(), dst.end(), 1.0f);
-    return;
-  }
-  if (tp.fill == Fill::rope_factors) {
-    dst = llama3_rope_factors(s.rope_scaling, s.rope_theta, s.head_dim);
-    return;
-  }
-  const uint64_t tensor_seed = mix_seed(seed, fnv1a(tp.name));
-  const float std = static_cast<float>(s.init_std);
-  const int64_t n_chunks = (n + kChunk - 1) / kChunk;
-  auto work = [&](int64_t first, int64_t step) {
-    for (int64_t c = first; c < n_chunks; c += step) {
-      SplitMix64 rng(mix_seed(tensor_seed, static_cast<uint64_t>(c)));
-      const int64_t end = std::min(n, (c + 1) * kChunk);
-      for (int64_t i = c * kChunk; i < end; ++i) dst[i] = std * irwin_hall_normal(rng.next());
-    }
-  };
-  const int n_threads = static_cast<int>(std::min<int64_t>(std::max(1u, std::thread::hardware_concurrency()), n_chunks));
-  std::vector<std::thread> pool;
-  for (int t = 1; t < n_threads; ++t) pool.emplace_back(work, t, n_threads);
-  work(0, n_threads);
-  for (auto& th : pool) th.join();
+  return n;
 }
 
+// The values of a tensor that is not drawn at random (norm weights, RoPE factors: small).
+std::vector<float> fixed_values(const TensorPlan& tp, const ModelSpec& s) {
+  if (tp.fill == Fill::rope_factors) return llama3_rope_factors(s.rope_scaling, s.rope_theta, s.head_dim);
+  return std::vector<float>(size_t(numel(tp)), 1.0f);
+}
+
+// Chunk `c` of a randomly drawn tensor: its own stream, so the values do not depend on which thread
+// draws them or in what order.
+void draw_chunk(const TensorPlan& tp, const ModelSpec& s, uint64_t seed, int64_t c, std::vector<float>& dst) {
+  const int64_t n = numel(tp), first = c * kChunk, count = std::min(n - first, kChunk);
+  dst.resize(size_t(count));
+  SplitMix64 rng(mix_seed(mix_seed(seed, fnv1a(tp.name)), static_cast<uint64_t>(c)));
+  const float std = static_cast<float>(s.init_std);
+  for (int64_t i = 0; i < count; ++i) dst[size_t(i)] = std * irwin_hall_normal(rng.next());
+}
 ggml_type storage_type(const std::string& precision) {
   if (precision == "f32") return GGML_TYPE_F32;
   if (precision == "f16") return GGML_TYPE_F16;
@@ -120,8 +114,11 @@ struct GgufFree {
 struct GgmlFree {
   void operator()(ggml_context* c) const { ggml_free(c); }
 };
-struct FileClose {
-  void operator()(FILE* f) const { fclose(f); }
+struct FdClose {
+  void operator()(int* fd) const {
+    ::close(*fd);
+    delete fd;
+  }
 };
 
 void set_metadata(gguf_context* ctx, const ModelSpec& s, ggml_type type) {
@@ -220,9 +217,17 @@ void set_tokenizer(gguf_context* ctx, const fs::path& vocab_path, int vocab_size
   }
 }
 
-void write_or_throw(FILE* f, const void* data, size_t n, const fs::path& p) {
-  if (n && fwrite(data, 1, n, f) != n)
-    throw std::runtime_error(fmt::format("cannot write {}: {}", p.string(), strerror(errno)));
+// Writes all n bytes at `offset` (pwrite may write fewer).
+void put(int fd, const void* data, size_t n, uint64_t offset, const fs::path& p) {
+  const auto* b = static_cast<const uint8_t*>(data);
+  while (n > 0) {
+    const ssize_t w = ::pwrite(fd, b, n, off_t(offset));
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) throw std::runtime_error(fmt::format("cannot write {}: {}", p.string(), w < 0 ? strerror(errno) : "no space written"));
+    b += w;
+    n -= size_t(w);
+    offset += uint64_t(w);
+  }
 }
 
 }  // namespace
@@ -254,40 +259,73 @@ void write_synthetic_gguf(const ModelSpec& spec, const std::string& precision, u
     total += ggml_nbytes(tensor);
   }
 
-  std::unique_ptr<FILE, FileClose> f(fopen(out.c_str(), "wb"));
-  if (!f) throw std::runtime_error(fmt::format("cannot create {}: {}", out.string(), strerror(errno)));
+  const int fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (fd < 0) throw std::runtime_error(fmt::format("cannot create {}: {}", out.string(), strerror(errno)));
+  std::unique_ptr<int, FdClose> own_fd(new int(fd));
   std::vector<uint8_t> header(gguf_get_meta_size(ctx.get()));
   gguf_get_meta_data(ctx.get(), header.data());
-  write_or_throw(f.get(), header.data(), header.size(), out);
-
+  // The file at its final length first: the padding between tensors reads as the zeros it must be.
   const size_t align = gguf_get_alignment(ctx.get());
-  std::vector<float> values;
-  std::vector<uint8_t> bytes;
-  const std::vector<uint8_t> zeros(align, 0);
-  uint64_t done = 0;
-  for (size_t i = 0; i < plan.size(); ++i) {
-    fill_values(plan[i], spec, seed, values);
-    const size_t n = values.size();
-    const void* src = values.data();
-    size_t nbytes = n * sizeof(float);
-    if (types[i] == GGML_TYPE_F16) {
-      bytes.resize(n * 2);
-      ggml_fp32_to_fp16_row(values.data(), reinterpret_cast<ggml_fp16_t*>(bytes.data()), static_cast<int64_t>(n));
-      src = bytes.data();
-      nbytes = n * 2;
-    } else if (types[i] == GGML_TYPE_BF16) {
-      bytes.resize(n * 2);
-      ggml_fp32_to_bf16_row_ref(values.data(), reinterpret_cast<ggml_bf16_t*>(bytes.data()), static_cast<int64_t>(n));
-      src = bytes.data();
-      nbytes = n * 2;
-    }
-    write_or_throw(f.get(), src, nbytes, out);
-    const size_t pad = (align - nbytes % align) % align;
-    write_or_throw(f.get(), zeros.data(), pad, out);
-    done += nbytes;
-    if (progress) progress(done, total);
+  const uint64_t last = plan.size() - 1;
+  const uint64_t last_end = gguf_get_tensor_offset(ctx.get(), int64_t(last)) + gguf_get_tensor_size(ctx.get(), int64_t(last));
+  if (::ftruncate(fd, off_t(header.size() + (last_end + align - 1) / align * align)) != 0)
+    throw std::runtime_error(fmt::format("cannot write {}: {}", out.string(), strerror(errno)));
+  put(fd, header.data(), header.size(), 0, out);
+
+  // Every chunk of every tensor is drawn, converted and written at its own offset by whichever
+  // thread takes it: a 7B model's 15 GB are written on every core, without ever holding a tensor
+  // whole (which cost a page fault per 4 KB of a 2 GB embedding on a VM).
+  struct Item {
+    size_t tensor;
+    int64_t chunk;
+  };
+  std::vector<Item> items;
+  for (size_t i = 0; i < plan.size(); ++i)
+    if (plan[i].fill == Fill::normal)
+      for (int64_t c = 0; c < (numel(plan[i]) + kChunk - 1) / kChunk; ++c) items.push_back({i, c});
+  auto write_values = [&](size_t i, int64_t chunk, const std::vector<float>& v, std::vector<uint8_t>& bytes) {
+    const size_t el = ggml_type_size(types[i]);
+    bytes.resize(v.size() * el);
+    if (types[i] == GGML_TYPE_F16)
+      ggml_fp32_to_fp16_row(v.data(), reinterpret_cast<ggml_fp16_t*>(bytes.data()), int64_t(v.size()));
+    else if (types[i] == GGML_TYPE_BF16)
+      ggml_fp32_to_bf16_row_ref(v.data(), reinterpret_cast<ggml_bf16_t*>(bytes.data()), int64_t(v.size()));
+    else
+      std::memcpy(bytes.data(), v.data(), bytes.size());
+    put(fd, bytes.data(), bytes.size(), header.size() + gguf_get_tensor_offset(ctx.get(), int64_t(i)) + uint64_t(chunk * kChunk) * el, out);
+  };
+  {
+    std::vector<uint8_t> bytes;
+    for (size_t i = 0; i < plan.size(); ++i)
+      if (plan[i].fill != Fill::normal) write_values(i, 0, fixed_values(plan[i], spec), bytes);
   }
-  if (fflush(f.get()) != 0) throw std::runtime_error(fmt::format("cannot write {}: {}", out.string(), strerror(errno)));
+  std::atomic<size_t> next{0};
+  std::atomic<uint64_t> done{0};
+  std::atomic<bool> failed{false};
+  std::string error;
+  std::mutex error_mutex;
+  auto work = [&](bool reports) {
+    std::vector<float> values;
+    std::vector<uint8_t> bytes;
+    try {
+      for (size_t k = next++; k < items.size() && !failed; k = next++) {
+        draw_chunk(plan[items[k].tensor], spec, seed, items[k].chunk, values);
+        write_values(items[k].tensor, items[k].chunk, values, bytes);
+        const uint64_t now = done += bytes.size();
+        if (reports && progress && k % 256 == 0) progress(now, total);
+      }
+    } catch (const std::exception& e) {
+      std::lock_guard<std::mutex> lock(error_mutex);
+      if (!failed.exchange(true)) error = e.what();
+    }
+  };
+  const unsigned n_threads = std::max(1u, std::thread::hardware_concurrency());
+  std::vector<std::thread> pool;
+  for (unsigned t = 1; t < n_threads; ++t) pool.emplace_back(work, false);
+  work(true);  // this thread reports progress: the callback is called from one thread only
+  for (auto& th : pool) th.join();
+  if (failed) throw std::runtime_error(error);
+  if (progress) progress(total, total);
 }
 
 }  // namespace mtb
