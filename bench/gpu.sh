@@ -10,11 +10,13 @@
 #                                 the command that started it (a remote shell's time limit, say)
 #   bench/gpu.sh --status         the detached run's progress; copies its results to $OUT when set
 #
-# Stages: build test parity llm sweep ops summary. Results go to $GPU_RESULTS (default
+# Stages: build test parity llm sweep ops summary; the default leaves out llm (torch beside
+# llama.cpp at p512/tg128 for 0.5B and 7B: the sweep measures both backends on those models too,
+# and a whole run must fit one 30-minute machine). Results go to $GPU_RESULTS (default
 # /tmp/mtb-gpu); each stage's output is a file there, so a rerun of one stage replaces only its own.
 # Knobs: CUDA_ARCHS (90), GPU_TARGETS (mtb mtb_tests llama-bench), PARITY_MODELS, SWEEP_MODELS (every
 # zoo model up to 8B), SWEEP_TYPES (bf16,q8_0,q4_0), SWEEP_PROMPTS (64,256,1024,4096), SWEEP_GEN
-# (100, the ancestor's default), SWEEP_BUDGET_S (600: no new model starts after it; the summary
+# (100, the ancestor's default), SWEEP_BUDGET_S (900: no new model starts after it; the summary
 # names those left out), OPS_STAGES, MTB_CACHE_DIR (/dev/shm/mtb-cache where it has 48 GB free, else
 # /tmp/mtb-cache).
 # On a machine without a package registry, run bench/pack-device.sh beforehand where there is one
@@ -59,10 +61,10 @@ case "${1:-}" in
     else echo "gpu.sh: still running"; fi
     export_results
     exit 0 ;;
-  -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+  -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
 esac
 
-stages=("$@"); [ ${#stages[@]} -eq 0 ] && stages=(build test parity llm sweep ops summary)
+stages=("$@"); [ ${#stages[@]} -eq 0 ] && stages=(build test parity sweep ops summary)
 echo "model cache: $MTB_CACHE_DIR"
 has() { local s; for s in "${stages[@]}"; do [ "$s" = "$1" ] && return 0; done; return 1; }
 say() { printf '\n=== %s (%s)\n' "$*" "$(date -u +%H:%M:%S)"; }
@@ -175,16 +177,25 @@ import json, sys
 ms = sorted(json.load(sys.stdin), key=lambda m: m["n_params"])  # smallest first: the most models within the budget
 print(" ".join(m["name"] for m in ms if m["n_params"] <= 8.5e9))')}
   : >"$RES/sweep.md"; left=()
+  mkdir -p "$RES/measurements"
+  before=$(find "$RES/measurements" -name results.jsonl | sort)
   start=$(date +%s)
   for m in $models; do
-    if [ $(( $(date +%s) - start )) -ge "${SWEEP_BUDGET_S:-600}" ]; then left+=("$m"); continue; fi
+    if [ $(( $(date +%s) - start )) -ge "${SWEEP_BUDGET_S:-900}" ]; then left+=("$m"); continue; fi
     echo "--- $m ($(( $(date +%s) - start )) s into the sweep)"
     "$MTB" llm -d cuda -b "$backends" -m "$m" -t "${SWEEP_TYPES:-bf16,q8_0,q4_0}" -p "${SWEEP_PROMPTS:-64,256,1024,4096}" \
       -n "${SWEEP_GEN:-100}" -r 10 --ci-stop 2 --cooldown 0 --measurements "$RES/measurements" --no-report -o md \
       2>>"$RES/sweep.log" | tee -a "$RES/sweep.md"
     rm -f "$MTB_CACHE_DIR"/models/"$m".*
   done
-  echo "sweep: $(( $(date +%s) - start )) s; models not started (budget ${SWEEP_BUDGET_S:-600} s): ${left[*]:-none}" \
+  took=$(( $(date +%s) - start ))
+  # Where the time went: inside the cases (load or KV cache, warm-up, timed repetitions) and outside
+  # them (model synthesis, process and CUDA starts), from the sweep's own records.
+  inside=$(comm -13 <(echo "$before") <(find "$RES/measurements" -name results.jsonl | sort) | python3 -c '
+import json, sys
+recs = [json.loads(l) for f in sys.stdin.read().split() for l in open(f) if l.strip()]
+print("%d cases, %.0f" % (len(recs), sum(r.get("wall_s", 0) for r in recs)))')
+  echo "sweep: $took s (${inside##* } s in ${inside%%,*}, the rest outside them: model synthesis, process starts); models not started (budget ${SWEEP_BUDGET_S:-900} s): ${left[*]:-none}" \
     | tee "$RES/sweep-time.txt"
 fi
 
