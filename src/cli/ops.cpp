@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <set>
 
+#include "core/remove_tree.h"
 #include "backends/op_backend.h"
 #include "build_info.h"
 #include "cli/commands.h"
@@ -233,8 +234,7 @@ int run_ops(const OpsOptions& o, const std::vector<std::string>& argv) {
     store->append_line(nlohmann::json(r));
     fmt::print(stderr, "{}\n", short_result(r));
   }
-  std::error_code ec;
-  fs::remove_all(refs, ec);
+  remove_tree(refs);
 
   const std::vector<ops::OpRecord> all = records_of(store->load_lines());
   for (const auto& r : all)

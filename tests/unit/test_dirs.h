@@ -7,11 +7,13 @@
 #include <iterator>
 #include <string>
 
+#include "core/remove_tree.h"
+
 inline std::filesystem::path fresh_test_dir() {
   const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
   const std::filesystem::path d =
       std::filesystem::path(MTB_TEST_TMP) / (std::string(info->test_suite_name()) + "." + info->name());
-  std::filesystem::remove_all(d);
+  mtb::remove_tree(d);  // not std::filesystem::remove_all: see core/remove_tree.h
   std::filesystem::create_directories(d);
   return d;
 }
