@@ -267,8 +267,9 @@ Exit status: 0 all cases ran (or were skipped with a reason), 3 some case failed
   cmd->add_option("-r,--repetitions", o->reps, "timed repetitions per case")->capture_default_str();
   cmd->add_option("--warmup", o->warmup, "untimed warm-up repetitions per case")->capture_default_str();
   cmd->add_option("--ci-stop", o->ci_stop_pct,
-                  "stop repeating early (after 3): prompt and generation each stop once the 95% confidence "
-                  "interval of their median is within this percentage of it; once generation has stopped, further "
+                  "stop repeating early (after 2): prompt and generation each stop once the 95% confidence "
+                  "interval of their median (Student's t below 6 repetitions) is within this percentage of it; "
+                  "once generation has stopped, further "
                   "repetitions time the prompt alone; -r is then the most (0: always -r)")
       ->capture_default_str();
   cmd->add_option("--seed", o->seed, "seed of the synthetic weights and the prompt tokens")->capture_default_str();
