@@ -213,7 +213,12 @@ if has summary; then
     echo "# mtb on $(nvidia-smi --query-gpu=name --format=csv,noheader | head -1), $(date -u +%Y-%m-%d)"
     echo
     "$MTB" info | grep -E "^(gpu|ceilings|mtb|llama.cpp|backends|  torch)" | sed 's/^/    /'
-    for f in "$RES"/tests.log; do [ -f "$f" ] && { echo; echo "Tests: $(grep -E 'tests passed' "$f")"; }; done
+    # The suite runs in two ctest calls (GpuE2E alone, after the rest): one line for both.
+    [ -f "$RES/tests.log" ] && { echo; grep -E "tests passed.* out of" "$RES/tests.log" | python3 -c '
+import re, sys
+runs = [re.search(r"(?:(\d+) tests failed )?out of (\d+)", l) for l in sys.stdin]
+failed = sum(int(m[1] or 0) for m in runs if m); total = sum(int(m[2]) for m in runs if m)
+print(f"Tests: {total - failed} of {total} passed (GPU tests included)" + (f", {failed} FAILED" if failed else ""))'; }
     for f in "$RES"/parity-*.md; do [ -f "$f" ] && { echo; echo "## llama-bench parity: $(basename "$f" .md | sed 's/parity-//')"; echo; cat "$f"; }; done
     [ -f "$RES/llm.md" ] && { echo; echo "## torch beside llama.cpp: p512, tg128, batch 1"; echo; cat "$RES/llm.md"; }
     [ -f "$RES/sweep.md" ] && { echo; echo "## Sweep (one table per model)"; echo; cat "$RES/sweep-time.txt" 2>/dev/null; echo; cat "$RES/sweep.md"; }
