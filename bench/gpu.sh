@@ -26,10 +26,10 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 RES=${GPU_RESULTS:-/tmp/mtb-gpu}
 BUILD=${MTB_BUILD_DIR:-$ROOT/build-cuda}
-# Synthesized GGUFs (up to ~30 GB per model at bf16 + q8_0 + q4_0) were a third of the sweep on the
-# H100 machine: ~0.4 GB/s of files written, most likely the disk (on this project's VM a bf16 model
-# is written with 3x more system time than user time). Where the RAM disk /dev/shm has room for two
-# models' files, the cache lives there (the calibration with it; both are per machine).
+# Synthesized GGUFs (up to ~30 GB per model at bf16 + q8_0 + q4_0) are written where the RAM disk
+# /dev/shm has room for two models' files, else to /tmp (the calibration goes with them; both are
+# per machine). On the H100 the RAM disk did not shorten synthesis much: it is bound by the CPU
+# (llama.cpp's quantizer making q8_0 and q4_0), not the disk.
 if [ -z "${MTB_CACHE_DIR:-}" ]; then
   shm_gb=$(df -BG --output=avail /dev/shm 2>/dev/null | tail -1 | tr -dc 0-9)
   if [ "${shm_gb:-0}" -ge 48 ]; then MTB_CACHE_DIR=/dev/shm/mtb-cache; else MTB_CACHE_DIR=/tmp/mtb-cache; fi
@@ -171,7 +171,7 @@ if has sweep; then
   # the sweep fits a small disk, and no model starts once the time budget is spent. One worker per
   # (model, backend) runs the three precisions, each file loaded once for its four prompt lengths;
   # prompt and generation each stop repeating once their median's 95% interval is within 2% (at
-  # least 3 repetitions).
+  # least 2 repetitions).
   models=${SWEEP_MODELS:-$("$MTB" models --json | python3 -c '
 import json, sys
 ms = sorted(json.load(sys.stdin), key=lambda m: m["n_params"])  # smallest first: the most models within the budget

@@ -10,13 +10,13 @@
 #include <filesystem>
 #include <set>
 
-#include "core/remove_tree.h"
 #include "backends/op_backend.h"
 #include "build_info.h"
 #include "cli/commands.h"
 #include "cli/run_context.h"
 #include "core/harness.h"
 #include "core/plan.h"
+#include "core/remove_tree.h"
 #include "core/store.h"
 #include "core/worker.h"
 #include "ops/op_plan.h"

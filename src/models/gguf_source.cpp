@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 #include <map>
+#include <optional>
 #include <stdexcept>
 
 #include "ggml.h"
@@ -22,10 +23,21 @@ struct GgufFree {
   void operator()(gguf_context* c) const { gguf_free(c); }
 };
 
-// Whether `type` is one of the block layouts HostDType documents (q8_0, q4_0), as this ggml lays it out.
-bool stored_as_documented(ggml_type type) {
-  return (type == GGML_TYPE_Q8_0 && ggml_type_size(type) == 34 && ggml_blck_size(type) == 32) ||
-         (type == GGML_TYPE_Q4_0 && ggml_type_size(type) == 18 && ggml_blck_size(type) == 32);
+// How a tensor of `type` is handed over as stored: float types always; q8_0 and q4_0 when blocks
+// are asked for and this ggml lays them out as HostDType documents. None: dequantized to f32.
+std::optional<HostDType> as_stored(ggml_type type, bool blocks) {
+  switch (type) {
+    case GGML_TYPE_F32: return HostDType::f32;
+    case GGML_TYPE_F16: return HostDType::f16;
+    case GGML_TYPE_BF16: return HostDType::bf16;
+    case GGML_TYPE_Q8_0:
+      if (blocks && ggml_type_size(type) == 34 && ggml_blck_size(type) == 32) return HostDType::q8_0;
+      return std::nullopt;
+    case GGML_TYPE_Q4_0:
+      if (blocks && ggml_type_size(type) == 18 && ggml_blck_size(type) == 32) return HostDType::q4_0;
+      return std::nullopt;
+    default: return std::nullopt;
+  }
 }
 
 class GgufSource final : public TensorSource {
@@ -62,13 +74,9 @@ class GgufSource final : public TensorSource {
     if (off + size > file_->size())
       throw std::runtime_error(fmt::format("model file {}: tensor {} ends at byte {}, past the end of the file ({} bytes)",
                                            path_.string(), name, off + size, file_->size()));
-    if (type == GGML_TYPE_F32 || type == GGML_TYPE_F16 || type == GGML_TYPE_BF16) {
-      t.dtype = type == GGML_TYPE_F32 ? HostDType::f32 : type == GGML_TYPE_F16 ? HostDType::f16 : HostDType::bf16;
+    if (const auto stored = as_stored(type, blocks)) {
+      t.dtype = *stored;
       t.data = file_->view(off, size);  // no copy: the file's pages
-      t.nbytes = size;
-    } else if (blocks && stored_as_documented(type)) {
-      t.dtype = type == GGML_TYPE_Q8_0 ? HostDType::q8_0 : HostDType::q4_0;
-      t.data = file_->view(off, size);
       t.nbytes = size;
     } else {
       if (!ggml_get_type_traits(type)->to_float)

@@ -114,11 +114,9 @@ struct GgufFree {
 struct GgmlFree {
   void operator()(ggml_context* c) const { ggml_free(c); }
 };
-struct FdClose {
-  void operator()(int* fd) const {
-    ::close(*fd);
-    delete fd;
-  }
+struct OwnedFd {  // closes the file on every way out
+  int fd;
+  ~OwnedFd() { ::close(fd); }
 };
 
 void set_metadata(gguf_context* ctx, const ModelSpec& s, ggml_type type) {
@@ -261,7 +259,7 @@ void write_synthetic_gguf(const ModelSpec& spec, const std::string& precision, u
 
   const int fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   if (fd < 0) throw std::runtime_error(fmt::format("cannot create {}: {}", out.string(), strerror(errno)));
-  std::unique_ptr<int, FdClose> own_fd(new int(fd));
+  const OwnedFd owned{fd};
   std::vector<uint8_t> header(gguf_get_meta_size(ctx.get()));
   gguf_get_meta_data(ctx.get(), header.data());
   // The file at its final length first: the padding between tensors reads as the zeros it must be.

@@ -99,7 +99,7 @@ class MlxSession final : public LlmSession {
   bool reshape(const LoadRequest& req) override {
     model_->resize_context(req.n_ctx);
     pos_ = 0;
-    facts_.extra["kv_cache"] = fmt::format("preallocated, {} x {} tokens, {}", batch_, req.n_ctx, dtype_name(model_->options().dtype));
+    facts_.extra["kv_cache"] = kv_cache_fact(req.n_ctx);
     mx::clear_cache();  // the old cache's buffers leave MLX's pool
     mx::reset_peak_memory();
     return true;
@@ -159,6 +159,10 @@ class MlxSession final : public LlmSession {
     return std::vector<Token>(p, p + batch_);
   }
 
+  std::string kv_cache_fact(int n_ctx) const {
+    return fmt::format("preallocated, {} x {} tokens, {}", batch_, n_ctx, dtype_name(model_->options().dtype));
+  }
+
   ModelFacts make_facts(const TensorSource& src, const LoadRequest& req, const Plan& p) const {
     const ModelConfig& c = model_->config();
     const mx::Device& d = model_->options().device;
@@ -179,7 +183,7 @@ class MlxSession final : public LlmSession {
                {"attention", "mx::fast::scaled_dot_product_attention"},
                {"norm", "mx::fast::rms_norm"},
                {"rope", "mx::fast::rope"},
-               {"kv_cache", fmt::format("preallocated, {} x {} tokens, {}", batch_, req.n_ctx, dtype_name(p.dtype))},
+               {"kv_cache", kv_cache_fact(req.n_ctx)},
                {"weights_from", src.describe()}};
     if (d == mx::Device::cpu) f.extra["n_threads"] = blas_threads_ ? nlohmann::json(blas_threads_) : nlohmann::json("BLAS default");
     if (p.bits)

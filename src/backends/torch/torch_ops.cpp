@@ -33,14 +33,6 @@ using ops::Op;
 using Tensors = std::map<std::string, at::Tensor>;
 using torch_backend::kInt4Group;  // one group size for the LLM and op backends (torch_model.h)
 
-bool has_cuda() {
-#if MTB_TORCH_HAS_CUDA_GRAPH
-  return at::hasCUDA();
-#else
-  return false;
-#endif
-}
-
 at::ScalarType scalar_type(const std::string& dtype) {
   if (dtype == "bfloat16") return at::kBFloat16;
   if (dtype == "float16") return at::kHalf;
@@ -292,14 +284,14 @@ class TorchOpBackend final : public OpBackend {
   std::vector<DeviceInfo> devices() const override { return torch_backend::torch_devices(name(), false); }
 
   std::vector<std::string> compiled_variants(const std::string& device) const override {
-    if (device == "cuda" && MTB_TORCH_HAS_CUDA_GRAPH && has_cuda()) return {"cuda_graph"};
+    if (device == "cuda" && MTB_TORCH_HAS_CUDA_GRAPH && torch_backend::device_available("cuda")) return {"cuda_graph"};
     return {};
   }
 
   std::vector<std::string> quant_formats() const override { return {"int8", "int4"}; }
 
   Support supports(const OpRequest& req) const override {
-    if (req.device != "cpu" && !(req.device == "cuda" && has_cuda()))
+    if (req.device != "cpu" && !(req.device == "cuda" && torch_backend::device_available("cuda")))
       return Support::no(fmt::format("this libtorch ({}) has no '{}' device here (built without it, or none found)",
                                      TORCH_VERSION, req.device));
     if (req.op == Op::matmul_quant) {
