@@ -212,7 +212,9 @@ if has summary; then
   {
     echo "# mtb on $(nvidia-smi --query-gpu=name --format=csv,noheader | head -1), $(date -u +%Y-%m-%d)"
     echo
-    "$MTB" info | grep -E "^(gpu|ceilings|mtb|llama.cpp|backends|  torch)" | sed 's/^/    /'
+    # The GPU, ceilings, versions and every backend (the indented lines after "backends").
+    "$MTB" info | awk '/^(gpu|ceilings|mtb|llama.cpp|backends)/ {b = /^backends/; print; next} b && /^  / {print; next} {b = 0}' \
+      | sed 's/^/    /'
     # The suite runs in two ctest calls (GpuE2E alone, after the rest): one line for both.
     [ -f "$RES/tests.log" ] && { echo; grep -E "tests passed.* out of" "$RES/tests.log" | python3 -c '
 import re, sys
