@@ -89,6 +89,12 @@ class LlmSession {
   }
   virtual ModelFacts facts() const = 0;
   virtual uint64_t device_peak_bytes() const { return 0; }
+  // Restarts the peak that device_peak_bytes reports from what the session holds now. The harness
+  // calls it once the session is ready for a case (loaded or reshaped), so that a case's peak is
+  // that of its prompt passes and generation. A load's transients (a quantized file decoded on the
+  // device, say) go into the record's load peak instead, and the first case of a file reads like
+  // the others. Backends whose figure is what they hold, not a peak, need nothing here.
+  virtual void restart_memory_peak() {}
   // What the backend measured itself since the last call (a server's own timings and token counts
   // per request), as a JSON object merged into Record::extra; empty by default. The harness calls it
   // after the warm-up (discarded) and after the timed repetitions (kept), so the figures sit beside

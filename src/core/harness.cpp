@@ -204,6 +204,11 @@ Record run_case(LlmBackend& backend, const CaseInput& in, const std::function<vo
     r.extra = f.extra;
     // load_s is then the time to ready the loaded weights for this case (a new KV cache), not a load.
     if (reused) r.extra["weights_kept_from_previous_case"] = true;
+    // The case's peak memory is that of inference: a load's own peak is kept beside it, and both
+    // peaks restart here (the resident set where Linux allows; elsewhere it still covers the load).
+    else r.extra["load_peak"] = {{"rss_bytes", peak_rss_bytes()}, {"device_bytes", session.device_peak_bytes()}};
+    reset_peak_rss();
+    session.restart_memory_peak();
 
     for (int w = 0; w < c.warmup; ++w) {
       say(fmt::format("warm-up {}/{}", w + 1, c.warmup));

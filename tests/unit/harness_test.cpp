@@ -25,10 +25,12 @@ class ScriptedSession final : public LlmSession {
   void reset() override {}
   bool reshape(const LoadRequest&) override {
     ++*reshapes_;
+    peak_ = kReshapePeak;  // a new cache made beside the old one, say
     return true;
   }
   std::vector<Token> prefill(const TokenRows& rows) override {
     ++reps_;  // one prefill per repetition (no depth)
+    peak_ = std::max(peak_, kInferencePeak);
     std::this_thread::sleep_for(std::chrono::milliseconds(!noisy_prompt_ || reps_ % 2 == 0 ? 20 : 1));
     return std::vector<Token>(rows.size(), 1);
   }
@@ -38,12 +40,19 @@ class ScriptedSession final : public LlmSession {
   }
   std::vector<float> logits_last(int) override { return {}; }
   ModelFacts facts() const override { return {}; }
+  uint64_t device_peak_bytes() const override { return peak_; }
+  void restart_memory_peak() override { peak_ = kHeld; }
+
+  // Device bytes: held once loaded, the peak of loading (weights decoded through temporaries), of a
+  // reshape, and of inference.
+  static constexpr uint64_t kHeld = 100, kLoadPeak = 1000, kReshapePeak = 500, kInferencePeak = 200;
 
  private:
   bool noisy_, noisy_prompt_;
   int* reshapes_;
   int* live_;
   int reps_ = 0;
+  uint64_t peak_ = kLoadPeak;
 };
 
 class ScriptedBackend final : public LlmBackend {
@@ -136,6 +145,24 @@ TEST(Harness, CasesOfOtherLengthsReuseTheLoadedWeights) {
   EXPECT_FALSE(a.extra.contains("weights_kept_from_previous_case"));
   EXPECT_TRUE(b.extra.value("weights_kept_from_previous_case", false));
   EXPECT_FALSE(c.extra.contains("weights_kept_from_previous_case"));
+}
+
+TEST(Harness, PeakMemoryIsInferencesAndTheLoadsIsKeptBeside) {
+  ScriptedBackend backend(false);
+  LoadedModel keep;
+  CaseInput in = scripted_case(0);
+  in.spec.reps = 1;
+  const Record loaded = run_case(backend, in, {}, &keep);
+  in.spec.n_prompt = 8;
+  const Record reshaped = run_case(backend, in, {}, &keep);
+  ASSERT_EQ(backend.reshapes, 1);
+  // The first case of a file and the next read alike: neither carries the load's or the reshape's
+  // transients in its peak.
+  EXPECT_EQ(loaded.peak_device_bytes, ScriptedSession::kInferencePeak);
+  EXPECT_EQ(reshaped.peak_device_bytes, ScriptedSession::kInferencePeak);
+  EXPECT_EQ(loaded.extra["load_peak"]["device_bytes"], ScriptedSession::kLoadPeak);
+  EXPECT_GT(loaded.extra["load_peak"]["rss_bytes"].get<uint64_t>(), 0u);
+  EXPECT_FALSE(reshaped.extra.contains("load_peak")) << "no load, no load peak";
 }
 
 }  // namespace

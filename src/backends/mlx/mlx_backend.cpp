@@ -137,6 +137,8 @@ class MlxSession final : public LlmSession {
 
   ModelFacts facts() const override { return facts_; }
 
+  void restart_memory_peak() override { mx::reset_peak_memory(); }
+
   uint64_t device_peak_bytes() const override {
     // On the CPU MLX's buffers are the worker's own memory (already in its peak RSS).
     return model_->options().device == mx::Device::gpu ? uint64_t(mx::get_peak_memory()) : 0;

@@ -187,6 +187,8 @@ class TorchSession final : public LlmSession {
 
   ModelFacts facts() const override { return facts_; }
 
+  void restart_memory_peak() override { restart_device_peak(model_->options().device); }
+
   uint64_t device_peak_bytes() const override {
 #if MTB_TORCH_HAS_CUDA_GRAPH
     if (model_->options().device.is_cuda()) {
