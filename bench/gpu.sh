@@ -41,7 +41,7 @@ mkdir -p "$RES"
 export_results() {
   [ -n "${OUT:-}" ] && [ "$OUT" != "$RES" ] || return 0
   mkdir -p "$OUT"
-  for f in summary.md gpu.log tests.log; do [ -f "$RES/$f" ] && cp "$RES/$f" "$OUT/"; done
+  for f in summary.md gpu.log tests.log sweep-time.txt stacks.txt; do [ -f "$RES/$f" ] && cp "$RES/$f" "$OUT/"; done
   # Every run folder (CSV, JSONL, settings), for `mtb report` / `mtb compare` elsewhere.
   [ -d "$RES/measurements" ] && tar -czf "$OUT/measurements.tar.gz" -C "$RES" measurements
   return 0

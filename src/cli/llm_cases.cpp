@@ -7,6 +7,7 @@
 #include "cli/llm_cases.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -43,7 +44,6 @@ class ModelFiles {
   fs::path path_for(const CaseSpec& c) {
     const std::string key = c.model + "|" + c.precision;
     if (!files_.count(key)) {
-      fmt::print(stderr, "\n");
       const ResolvedModel rm = resolve_model(c.model, c.precision == "file" ? "bf16" : c.precision, c.seed,
                                              progress_line(c.model + " " + c.precision));
       files_[key] = {rm.path, rm.synthetic ? "" : read_gguf_info(rm.path).precision};
@@ -101,11 +101,17 @@ CaseLoopResult run_cases(const std::vector<CaseSpec>& cases, std::set<std::strin
       break;
     }
     const CaseSpec& first = cases[next];
-    header(next);
     // The group: this case and the pending ones after it that can share its worker, each with its
     // model file. A case whose file cannot be had ends the group and is recorded when reached: at
     // once when it is the first.
     std::vector<size_t> group;
+    std::vector<std::string> precisions;
+    for (size_t j = next; j < cases.size() && worker_key(cases[j]) == worker_key(first); ++j)
+      if (!done.count(cases[j].key())) precisions.push_back(cases[j].precision);
+    synthesize_ahead(first.model, precisions, first.seed, progress_line(first.model + " bf16"),
+                     [&](const std::vector<std::string>& made) {
+                       fmt::print(stderr, "  quantizing {} to {} side by side ...\n", first.model, fmt::join(made, ", "));
+                     });
     nlohmann::json req = {{"cases", nlohmann::json::array()}, {"cooldown", o.cooldown}};
     for (size_t j = next; j < cases.size() && worker_key(cases[j]) == worker_key(first); ++j) {
       if (done.count(cases[j].key())) continue;
@@ -113,12 +119,16 @@ CaseLoopResult run_cases(const std::vector<CaseSpec>& cases, std::set<std::strin
         req["cases"].push_back({{"case", cases[j]}, {"model_path", files.path_for(cases[j]).string()}});
         group.push_back(j);
       } catch (const std::exception& e) {
-        if (j == next)
+        if (j == next) {
+          header(next);
           record(failed_record(first, dynamic_cast<const Unsupported*>(&e) ? Status::skipped : Status::failed, e.what()));
+        }
         break;
       }
     }
     if (group.empty()) continue;
+    // The header after the group's files are made: their progress lines come first, on lines of their own.
+    header(next);
     if (backend_options.contains(first.backend)) req["backend_options"] = backend_options[first.backend];
 
     size_t at = 0;  // index into `group` of the case the worker is running

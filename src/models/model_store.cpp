@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <future>
+#include <set>
 #include <stdexcept>
 #include <thread>
 
@@ -17,6 +19,10 @@
 namespace mtb {
 namespace fs = std::filesystem;
 namespace {
+
+bool is_quantized(const std::string& precision) {
+  return precision != "f32" && precision != "f16" && precision != "bf16";
+}
 
 std::string env(const char* name) {
   const char* v = std::getenv(name);
@@ -104,7 +110,7 @@ ResolvedModel resolve_model(const std::string& model, const std::string& precisi
   if (!fs::exists(vocab))
     throw std::runtime_error(fmt::format("tokenizer file {} not found: run scripts/setup.sh (or set MTB_VOCAB_DIR)", vocab.string()));
   r.created = true;
-  if (precision == "f32" || precision == "f16" || precision == "bf16") {
+  if (!is_quantized(precision)) {
     produce(r.path, [&](const fs::path& tmp) { write_synthetic_gguf(*spec, precision, seed, vocab, tmp, progress); });
     return r;
   }
@@ -114,6 +120,33 @@ ResolvedModel resolve_model(const std::string& model, const std::string& precisi
     quantize_gguf(base.path, tmp, precision, static_cast<int>(std::thread::hardware_concurrency()));
   });
   return r;
+}
+
+void synthesize_ahead(const std::string& model, const std::vector<std::string>& precisions, uint64_t seed,
+                      const ProgressFn& progress, const std::function<void(const std::vector<std::string>&)>& starting) {
+  const ModelSpec* spec = looks_like_path(model) ? nullptr : find_spec(model);
+  if (!spec) return;
+  std::set<std::string> missing;
+  for (const std::string& p : precisions)
+    if (is_synth_precision(p) && is_quantized(p) && !fs::exists(cache_dir() / "models" / synthetic_file_name(*spec, p, seed)))
+      missing.insert(p);
+  if (missing.size() < 2) return;  // nothing to overlap
+  try {
+    resolve_model(model, "bf16", seed, progress);
+  } catch (const std::exception&) {
+    return;
+  }
+  if (starting) starting({missing.begin(), missing.end()});
+  // Each job writes its own temporary name (the precision is in it) and renames it when done.
+  std::vector<std::future<void>> jobs;
+  for (const std::string& p : missing)
+    jobs.push_back(std::async(std::launch::async, [&model, p, seed] { resolve_model(model, p, seed, {}); }));
+  for (auto& j : jobs) {
+    try {
+      j.get();
+    } catch (const std::exception&) {
+    }
+  }
 }
 
 }  // namespace mtb

@@ -3,7 +3,9 @@
 #pragma once
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "models/gguf_synth.h"
 
@@ -27,6 +29,16 @@ std::filesystem::path vocab_dir();
 // spec synthesized at `precision` with `seed`. Throws with close zoo names for an unknown model.
 ResolvedModel resolve_model(const std::string& model, const std::string& precision, uint64_t seed,
                             const ProgressFn& progress);
+
+// Synthesizes ahead the files of several precisions of one zoo model: its bf16 file first, then the
+// quantized files made from it side by side. llama.cpp's quantizer spends most of a file in one
+// thread, reading and writing tensors, so two or three overlap to about the time of the longest.
+// Files already cached, a user's GGUF and an unknown name are left alone; what fails here fails
+// again, with its message, when resolve_model is called for it. `starting` hears which precisions
+// are being quantized, before the wait.
+void synthesize_ahead(const std::string& model, const std::vector<std::string>& precisions, uint64_t seed,
+                      const ProgressFn& progress,
+                      const std::function<void(const std::vector<std::string>&)>& starting = {});
 
 bool looks_like_path(const std::string& model);
 

@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <mutex>
 #include <stdexcept>
 
 #include "llama.h"
@@ -25,7 +26,8 @@ void quantize_gguf(const std::filesystem::path& in, const std::filesystem::path&
   else if (precision == "q4_k_m") p.ftype = LLAMA_FTYPE_MOSTLY_Q4_K_M;
   else throw std::invalid_argument("quantize_gguf: unknown quantized precision " + precision);
   p.nthread = threads;
-  llama_log_set(errors_only, nullptr);
+  static std::once_flag quiet;  // quantizations may run side by side: the logger is set once
+  std::call_once(quiet, [] { llama_log_set(errors_only, nullptr); });
   if (llama_model_quantize(in.c_str(), out.c_str(), &p) != 0)
     throw std::runtime_error(fmt::format("llama.cpp could not quantize {} to {}", in.string(), precision));
 }

@@ -110,6 +110,27 @@ TEST(ModelStore, CachesSyntheticModels) {
   EXPECT_EQ(read_gguf_info(first.path).file_type, "Q4_0");
 }
 
+TEST(ModelStore, QuantizesSideBySideToTheSameBytes) {
+  const fs::path d = fresh_test_dir();
+  const uint64_t seed = 4242;
+  std::vector<std::string> started;
+  synthesize_ahead("tiny-llama", {"bf16", "q8_0", "q4_0", "q8_0"}, seed, nullptr,
+                   [&](const std::vector<std::string>& p) { started = p; });
+  EXPECT_EQ(started, (std::vector<std::string>{"q4_0", "q8_0"}));
+  // Each file is what one quantization alone makes of the same bf16 file.
+  const fs::path base = resolve_model("tiny-llama", "bf16", seed, nullptr).path;
+  for (const std::string p : {"q8_0", "q4_0"}) {
+    const ResolvedModel m = resolve_model("tiny-llama", p, seed, nullptr);
+    EXPECT_FALSE(m.created) << p << " was made ahead";
+    quantize_gguf(base, d / (p + ".gguf"), p, 2);
+    EXPECT_EQ(slurp(m.path), slurp(d / (p + ".gguf"))) << p;
+  }
+  started.clear();
+  synthesize_ahead("tiny-llama", {"q8_0", "q4_0"}, seed, nullptr, [&](const std::vector<std::string>& p) { started = p; });
+  EXPECT_TRUE(started.empty()) << "cached files are not made again";
+  for (const std::string p : {"bf16", "q8_0", "q4_0"}) fs::remove(resolve_model("tiny-llama", p, seed, nullptr).path);
+}
+
 // Greedy decoding of a synthetic model is deterministic: the same seed gives the same tokens
 // twice; another seed gives other weights and so other tokens.
 std::vector<Token> greedy(const fs::path& model, int n) {
