@@ -14,7 +14,10 @@
 # llama.cpp at p512/tg128 for 0.5B and 7B: the sweep measures both backends on those models too,
 # and a whole run must fit one 30-minute machine). Results go to $GPU_RESULTS (default
 # /tmp/mtb-gpu); each stage's output is a file there, so a rerun of one stage replaces only its own.
-# Knobs: CUDA_ARCHS (90), GPU_TARGETS (mtb mtb_tests llama-bench), PARITY_MODELS, SWEEP_MODELS (every
+# summary.md is rewritten after every stage (and every sweep model), so a run cut short keeps the
+# tables of what finished.
+# Knobs: CUDA_ARCHS (90), GPU_TARGETS (mtb mtb_tests llama-bench), PARITY_MODELS, PARITY_ROUNDS (2),
+# PARITY_PP_REPS (20: the prompt test's repetitions; generation's are 5), SWEEP_MODELS (every
 # zoo model up to 8B), SWEEP_TYPES (bf16,q8_0,q4_0), SWEEP_PROMPTS (64,256,1024,4096), SWEEP_GEN
 # (100, the ancestor's default), SWEEP_BUDGET_S (900: no new model starts after it; the summary
 # names those left out), OPS_STAGES, MTB_CACHE_DIR (/dev/shm/mtb-cache where it has 48 GB free, else
@@ -61,7 +64,7 @@ case "${1:-}" in
     else echo "gpu.sh: still running"; fi
     export_results
     exit 0 ;;
-  -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
+  -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
 esac
 
 stages=("$@"); [ ${#stages[@]} -eq 0 ] && stages=(build test parity sweep ops summary)
@@ -109,6 +112,29 @@ for label, word in re.findall(r"^(pc|stack) 0x([0-9a-f]+)$", text, re.M):
 PY
 }
 
+# summary.md from what the stages so far have written: rewritten after every stage, so a run cut
+# short (the machine's time spent, say) still leaves the tables of the stages that finished.
+write_summary() {
+  {
+    echo "# mtb on $(nvidia-smi --query-gpu=name --format=csv,noheader | head -1), $(date -u +%Y-%m-%d)"
+    echo
+    # The GPU, ceilings, versions and every backend (the indented lines after "backends").
+    { "$MTB" info 2>/dev/null || echo "mtb not built"; } | awk '/^(gpu|ceilings|mtb|llama.cpp|backends)/ {b = /^backends/; print; next} b && /^  / {print; next} {b = 0}' \
+      | sed 's/^/    /'
+    # The suite runs in two ctest calls (GpuE2E alone, after the rest): one line for both.
+    [ -f "$RES/tests.log" ] && { echo; grep -E "tests passed.* out of" "$RES/tests.log" | python3 -c '
+import re, sys
+runs = [re.search(r"(?:(\d+) tests failed )?out of (\d+)", l) for l in sys.stdin]
+failed = sum(int(m[1] or 0) for m in runs if m); total = sum(int(m[2]) for m in runs if m)
+print(f"Tests: {total - failed} of {total} passed (GPU tests included)" + (f", {failed} FAILED" if failed else ""))'; }
+    for f in "$RES"/parity-*.md; do [ -f "$f" ] && { echo; echo "## llama-bench parity: $(basename "$f" .md | sed 's/parity-//')"; echo; cat "$f"; }; done
+    [ -f "$RES/llm.md" ] && { echo; echo "## torch beside llama.cpp: p512, tg128, batch 1"; echo; cat "$RES/llm.md"; }
+    [ -f "$RES/sweep.md" ] && { echo; echo "## Sweep (one table per model)"; echo; cat "$RES/sweep-time.txt" 2>/dev/null; echo; cat "$RES/sweep.md"; }
+    for f in "$RES"/ops-quick.md "$RES"/ops-torchref.md; do [ -f "$f" ] && { echo; echo "## $(basename "$f" .md)"; echo; cat "$f"; }; done
+  } >"$RES/summary.md"
+  return 0
+}
+
 # The measured backends: llama.cpp, and torch where the build has it.
 gpu_backends() { "$MTB" info --json | grep -q '"torch"' && echo llamacpp,torch || echo llamacpp; }
 
@@ -148,20 +174,23 @@ if has test; then
   grep -E "tests passed|tests failed|Total Test time" "$RES/tests.log"
   resolve_stacks "$RES/tests.log" | tee "$RES/stacks.txt"
   "$MTB" info --calibrate | tee "$RES/info.txt"
+  write_summary
 fi
 
 if has parity; then
   say "llama-bench parity"
   for m in ${PARITY_MODELS:-qwen-2.5-0.5b-it qwen-2.5-7b-it}; do
     MTB_BUILD_DIR=$BUILD bench/parity.sh -d cuda -m "$m" -t "${PARITY_TYPES:-bf16,q4_0}" -p 512 -n 128 -r 5 \
-      --rounds "${PARITY_ROUNDS:-2}" -o "$RES/parity-$m.md"
+      --pp-reps "${PARITY_PP_REPS:-20}" --rounds "${PARITY_ROUNDS:-2}" -o "$RES/parity-$m.md"
   done
+  write_summary
 fi
 
 if has llm; then
   say "torch beside llama.cpp (decode, batch 1)"
   "$MTB" llm -d cuda -b "$(gpu_backends)" -m "${LLM_MODELS:-qwen-2.5-0.5b-it,qwen-2.5-7b-it}" -t "${LLM_TYPES:-bf16,q8_0,q4_0}" \
     -p 512 -n 128 -r 5 --cooldown 0 --measurements "$RES/measurements" --no-report -o md 2>"$RES/llm.log" | tee "$RES/llm.md"
+  write_summary
 fi
 
 if has sweep; then
@@ -179,24 +208,42 @@ print(" ".join(m["name"] for m in ms if m["n_params"] <= 8.5e9))')}
   : >"$RES/sweep.md"; left=()
   mkdir -p "$RES/measurements"
   before=$(find "$RES/measurements" -name results.jsonl | sort)
-  start=$(date +%s)
-  for m in $models; do
-    if [ $(( $(date +%s) - start )) -ge "${SWEEP_BUDGET_S:-900}" ]; then left+=("$m"); continue; fi
-    echo "--- $m ($(( $(date +%s) - start )) s into the sweep)"
-    "$MTB" llm -d cuda -b "$backends" -m "$m" -t "${SWEEP_TYPES:-bf16,q8_0,q4_0}" -p "${SWEEP_PROMPTS:-64,256,1024,4096}" \
-      -n "${SWEEP_GEN:-100}" -r 10 --ci-stop 2 --cooldown 0 --measurements "$RES/measurements" --no-report -o md \
-      2>>"$RES/sweep.log" | tee -a "$RES/sweep.md"
-    rm -f "$MTB_CACHE_DIR"/models/"$m".*
-  done
-  took=$(( $(date +%s) - start ))
-  # Where the time went: inside the cases (load or KV cache, warm-up, timed repetitions) and outside
-  # them (model synthesis, process and CUDA starts), from the sweep's own records.
-  inside=$(comm -13 <(echo "$before") <(find "$RES/measurements" -name results.jsonl | sort) | python3 -c '
+  types=${SWEEP_TYPES:-bf16,q8_0,q4_0}
+  start=$(date +%s); synth_s=0; bench_s=0; sweep_ok=1
+  # The time split three ways, from the sweep's own clocks and records: making each model's GGUF
+  # files (synthesis, which a user with the files on disk never pays and a machine that keeps
+  # MTB_CACHE_DIR pays once), inside the cases (load or KV cache, warm-up, timed repetitions), and
+  # the rest of benchmarking (worker processes and CUDA contexts starting). Rewritten after every
+  # model, so a run cut short says how far it got.
+  sweep_time() {
+    local inside
+    inside=$(comm -13 <(echo "$before") <(find "$RES/measurements" -name results.jsonl | sort) | python3 -c '
 import json, sys
 recs = [json.loads(l) for f in sys.stdin.read().split() for l in open(f) if l.strip()]
 print("%d cases, %.0f" % (len(recs), sum(r.get("wall_s", 0) for r in recs)))')
-  echo "sweep: $took s (${inside##* } s in ${inside%%,*}, the rest outside them: model synthesis, process starts); models not started (budget ${SWEEP_BUDGET_S:-900} s): ${left[*]:-none}" \
-    | tee "$RES/sweep-time.txt"
+    echo "sweep: $(( $(date +%s) - start )) s = ${synth_s} s making the models' files (synthesis) + ${bench_s} s benchmarking (${inside##* } s inside ${inside%%,*}, the rest worker and CUDA starts); models not started (budget ${SWEEP_BUDGET_S:-900} s): ${left[*]:-none}${1:-}" \
+      >"$RES/sweep-time.txt"
+  }
+  for m in $models; do
+    if [ $(( $(date +%s) - start )) -ge "${SWEEP_BUDGET_S:-900}" ]; then left+=("$m"); continue; fi
+    echo "--- $m ($(( $(date +%s) - start )) s into the sweep)"
+    t0=$(date +%s)
+    "$MTB" models --path "$m" -t "$types" >/dev/null 2>>"$RES/sweep.log" || { echo "could not make $m's files"; sweep_ok=0; }
+    t1=$(date +%s)
+    # A failed case (exit 3) is in the table and the records; the sweep goes on to the next model.
+    "$MTB" llm -d cuda -b "$backends" -m "$m" -t "$types" -p "${SWEEP_PROMPTS:-64,256,1024,4096}" \
+      -n "${SWEEP_GEN:-100}" -r 10 --ci-stop 2 --cooldown 0 --measurements "$RES/measurements" --no-report -o md \
+      2>>"$RES/sweep.log" | tee -a "$RES/sweep.md" || sweep_ok=0
+    t2=$(date +%s)
+    synth_s=$(( synth_s + t1 - t0 )); bench_s=$(( bench_s + t2 - t1 ))
+    rm -f "$MTB_CACHE_DIR"/models/"$m".*
+    sweep_time ", still running"
+    write_summary
+  done
+  sweep_time
+  cat "$RES/sweep-time.txt"
+  [ "$sweep_ok" = 1 ] || failed_stages+=(sweep)
+  write_summary
 fi
 
 if has ops; then
@@ -205,27 +252,12 @@ if has ops; then
   read -r -a ops_stages <<<"${OPS_STAGES:-quick torchref}"
   MTB_BUILD_DIR=$BUILD OUT=$RES bench/gpu_ops.sh "${ops_stages[@]}" || failed_stages+=(ops)
   for f in "$RES"/ops-*.log; do resolve_stacks "$f"; done | tee -a "$RES/stacks.txt"
+  write_summary
 fi
 
 if has summary; then
   say "summary"
-  {
-    echo "# mtb on $(nvidia-smi --query-gpu=name --format=csv,noheader | head -1), $(date -u +%Y-%m-%d)"
-    echo
-    # The GPU, ceilings, versions and every backend (the indented lines after "backends").
-    "$MTB" info | awk '/^(gpu|ceilings|mtb|llama.cpp|backends)/ {b = /^backends/; print; next} b && /^  / {print; next} {b = 0}' \
-      | sed 's/^/    /'
-    # The suite runs in two ctest calls (GpuE2E alone, after the rest): one line for both.
-    [ -f "$RES/tests.log" ] && { echo; grep -E "tests passed.* out of" "$RES/tests.log" | python3 -c '
-import re, sys
-runs = [re.search(r"(?:(\d+) tests failed )?out of (\d+)", l) for l in sys.stdin]
-failed = sum(int(m[1] or 0) for m in runs if m); total = sum(int(m[2]) for m in runs if m)
-print(f"Tests: {total - failed} of {total} passed (GPU tests included)" + (f", {failed} FAILED" if failed else ""))'; }
-    for f in "$RES"/parity-*.md; do [ -f "$f" ] && { echo; echo "## llama-bench parity: $(basename "$f" .md | sed 's/parity-//')"; echo; cat "$f"; }; done
-    [ -f "$RES/llm.md" ] && { echo; echo "## torch beside llama.cpp: p512, tg128, batch 1"; echo; cat "$RES/llm.md"; }
-    [ -f "$RES/sweep.md" ] && { echo; echo "## Sweep (one table per model)"; echo; cat "$RES/sweep-time.txt" 2>/dev/null; echo; cat "$RES/sweep.md"; }
-    for f in "$RES"/ops-quick.md "$RES"/ops-torchref.md; do [ -f "$f" ] && { echo; echo "## $(basename "$f" .md)"; echo; cat "$f"; }; done
-  } >"$RES/summary.md"
+  write_summary
   echo "summary: $RES/summary.md"
 fi
 if [ ${#failed_stages[@]} -gt 0 ]; then

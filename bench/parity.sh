@@ -3,15 +3,18 @@
 # `mtb llm` on the same GGUF, prompt and generation lengths, threads and device, alternating
 # between the two tools, and prints both with their ratio.
 #
-#   bench/parity.sh [-m MODEL] [-t TYPES] [-p 512] [-n 128] [-r 5] [-d cpu|cuda|metal] [--rounds 2]
+#   bench/parity.sh [-m MODEL] [-t TYPES] [-p 512] [-n 128] [-r 5] [--pp-reps R] [-d cpu|cuda|metal] [--rounds 2]
 #
 # MODEL is a zoo name (synthesized, cached) or a GGUF path; TYPES a comma list (zoo models only).
 # llama-bench measures pp (prompt only, from an empty cache) and tg (generation only, from an
 # empty cache) as separate tests, so mtb runs the same two shapes: -p N -n 0 and -p 0 -n N.
+# --pp-reps (default: -r) repeats the prompt test more often than generation: a small model's
+# 512-token pass on a GPU takes ~5 ms and varies by 25-30% between passes in both tools, so its
+# median needs more samples than a generation run's, and they cost little.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${MTB_BUILD_DIR:-$ROOT/build}
-MODEL=qwen-2.5-0.5b-it TYPES=bf16,q4_0 P=512 N=128 R=5 DEVICE=cpu ROUNDS=2 OUT=""
+MODEL=qwen-2.5-0.5b-it TYPES=bf16,q4_0 P=512 N=128 R=5 RP="" DEVICE=cpu ROUNDS=2 OUT=""
 while [ $# -gt 0 ]; do
   case "$1" in
     -m) MODEL=$2; shift 2 ;;
@@ -19,13 +22,15 @@ while [ $# -gt 0 ]; do
     -p) P=$2; shift 2 ;;
     -n) N=$2; shift 2 ;;
     -r) R=$2; shift 2 ;;
+    --pp-reps) RP=$2; shift 2 ;;
     -d) DEVICE=$2; shift 2 ;;
     --rounds) ROUNDS=$2; shift 2 ;;
     -o) OUT=$2; shift 2 ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     *) echo "parity.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
+RP=${RP:-$R}
 
 MTB=$BUILD/mtb
 LB=$BUILD/bin/llama-bench
@@ -47,13 +52,17 @@ IFS=, read -r -a types <<<"$TYPES"
 for t in "${types[@]}"; do
   if [ -f "$MODEL" ]; then gguf=$MODEL; prec=file; else gguf=$("$MTB" models --path "$MODEL" -t "$t"); prec=$t; fi
   for round in $(seq "$ROUNDS"); do
+    # The two tests as two shapes with their own repetitions, the same for both tools.
     echo "[parity] $MODEL $t round $round/$ROUNDS: llama-bench" >&2
-    "$LB" -m "$gguf" -p "$P" -n "$N" -r "$R" -t "$THREADS" -ngl "$NGL" -fa "$FA" -o jsonl \
-      > "$WORK/lb-$t-$round.jsonl" 2>"$WORK/lb.log" || { cat "$WORK/lb.log" >&2; exit 1; }
-    echo "[parity] $MODEL $t round $round/$ROUNDS: mtb" >&2
-    for shape in "-p $P -n 0" "-p 0 -n $N"; do
+    for shape in "-p $P -n 0 -r $RP" "-p 0 -n $N -r $R"; do
       # shellcheck disable=SC2086
-      "$MTB" llm -m "$gguf" -t file -d "$DEVICE" $shape -r "$R" --threads "$THREADS" --cooldown 0 \
+      "$LB" -m "$gguf" $shape -t "$THREADS" -ngl "$NGL" -fa "$FA" -o jsonl \
+        >> "$WORK/lb-$t-$round.jsonl" 2>"$WORK/lb.log" || { cat "$WORK/lb.log" >&2; exit 1; }
+    done
+    echo "[parity] $MODEL $t round $round/$ROUNDS: mtb" >&2
+    for shape in "-p $P -n 0 -r $RP" "-p 0 -n $N -r $R"; do
+      # shellcheck disable=SC2086
+      "$MTB" llm -m "$gguf" -t file -d "$DEVICE" $shape --threads "$THREADS" --cooldown 0 \
         --measurements "$WORK/m" -o jsonl 2>>"$WORK/mtb.log" >> "$WORK/mtb-$t-$round.jsonl"
     done
   done

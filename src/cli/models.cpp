@@ -6,6 +6,7 @@
 #include "backends/backend.h"
 #include "cli/commands.h"
 #include "cli/progress.h"
+#include "core/plan.h"
 #include "core/printers.h"
 #include "models/model_store.h"
 #include "models/zoo.h"
@@ -69,9 +70,15 @@ int list_models(const ModelsOptions& o) {
   return 0;
 }
 
+// One path per precision, in the order asked. Quantized files of one model are made side by side
+// from its bf16 file, as `mtb llm` makes them (synthesize_ahead).
 int print_path(const ModelsOptions& o) {
-  const ResolvedModel m = resolve_model(o.path_of, o.precision, o.seed, progress_line(o.path_of + " " + o.precision));
-  fmt::print("{}\n", m.path.string());
+  const std::vector<std::string> precisions = split_list(o.precision);
+  synthesize_ahead(o.path_of, precisions, o.seed, progress_line(o.path_of + " bf16"), [&](const std::vector<std::string>& made) {
+    fmt::print(stderr, "  quantizing {} to {} side by side ...\n", o.path_of, fmt::join(made, ", "));
+  });
+  for (const std::string& p : precisions)
+    fmt::print("{}\n", resolve_model(o.path_of, p, o.seed, progress_line(o.path_of + " " + p)).path.string());
   return 0;
 }
 
@@ -83,11 +90,12 @@ void add_models(CLI::App& app) {
   cmd->footer(R"(Examples:
   mtb models                          the zoo
   mtb models --json                   every spec field
-  mtb models --path qwen-2.5-0.5b-it -t q4_0   synthesize (or find in the cache) and print the GGUF path)");
+  mtb models --path qwen-2.5-0.5b-it -t q4_0   synthesize (or find in the cache) and print the GGUF path
+  mtb models --path qwen-2.5-7b-it -t bf16,q8_0,q4_0   all three files, one path a line)");
   cmd->add_flag("--all", o->all, "include the tiny test specs");
   cmd->add_flag("--json", o->json, "print the zoo as JSON");
   cmd->add_option("--path", o->path_of, "synthesize this zoo model if needed and print its GGUF path");
-  cmd->add_option("-t,--type", o->precision, "precision for --path")->capture_default_str();
+  cmd->add_option("-t,--type", o->precision, "precision(s) for --path, a comma list")->capture_default_str();
   cmd->add_option("--seed", o->seed, "seed for --path")->capture_default_str();
   cmd->callback([o] { exit_code() = o->path_of.empty() ? list_models(*o) : print_path(*o); });
 }

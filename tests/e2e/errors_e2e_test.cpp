@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <sstream>
 
 #include "e2e_util.h"
 
@@ -37,6 +38,21 @@ TEST(ErrorsE2E, MissingTruncatedAndCorruptGgufAreNamed) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_CONTAINS(r.out, "truncated: its tensors need");
   EXPECT_FALSE(fs::exists(d / "llm_benchmarks")) << "nothing should have started";
+}
+
+// `models --path` with a list: one existing file per precision, in the order asked.
+TEST(ErrorsE2E, ModelsPathTakesAListOfPrecisions) {
+  const Result path = run_mtb("models --path tiny-qwen3 -t q4_0,bf16,q8_0 2>/dev/null");
+  ASSERT_EQ(path.exit_code, 0) << path.out;
+  std::istringstream lines(path.out);
+  std::vector<std::string> files;
+  for (std::string l; std::getline(lines, l);) files.push_back(l);
+  ASSERT_EQ(files.size(), 3u) << path.out;
+  const std::string asked[] = {".q4_0.", ".bf16.", ".q8_0."};
+  for (size_t i = 0; i < files.size(); ++i) {
+    EXPECT_TRUE(fs::exists(files[i])) << files[i];
+    EXPECT_CONTAINS(files[i], asked[i]);
+  }
 }
 
 TEST(ErrorsE2E, UserGgufRunsAsStoredAndOtherPrecisionsAreSkipped) {

@@ -177,6 +177,8 @@ TEST(GpuE2E, TinyModelRunsOnCuda) {
     EXPECT_GT(rec.peak_device_bytes, 0u);
     EXPECT_NE(rec.device_name.find("NVIDIA"), std::string::npos) << rec.device_name;
     EXPECT_TRUE(rec.device_context.contains("start")) << "NVML telemetry missing";
+    // The greedy token alone crosses back from the device, not the vocabulary's logits.
+    EXPECT_EQ(rec.extra.value("sampled_logits_read_back", -1), 0) << rec.extra.dump();
   }
 }
 

@@ -132,13 +132,15 @@ TEST(ModelStore, QuantizesSideBySideToTheSameBytes) {
 }
 
 // Greedy decoding of a synthetic model is deterministic: the same seed gives the same tokens
-// twice; another seed gives other weights and so other tokens.
-std::vector<Token> greedy(const fs::path& model, int n) {
+// twice; another seed gives other weights and so other tokens. `observations` receives what the
+// session reports of the decode (LlmSession::take_observations).
+std::vector<Token> greedy(const fs::path& model, int n, bool all_logits = false, nlohmann::json* observations = nullptr) {
   LlmBackend* b = find_llm_backend("llamacpp");
   LoadRequest req;
   req.model_path = model.string();
   req.device = "cpu";
   req.n_ctx = 64;
+  req.all_logits = all_logits;
   auto s = b->load(req);
   const GgufInfo info = read_gguf_info(model);
   std::vector<Token> out = s->prefill(seeded_tokens(5, 2, 1, 16, info.ordinary_tokens));
@@ -147,6 +149,7 @@ std::vector<Token> greedy(const fs::path& model, int n) {
     out = s->step(out);
     all.push_back(out[0]);
   }
+  if (observations) *observations = s->take_observations();
   return all;
 }
 
@@ -157,4 +160,15 @@ TEST(Synth, GreedyTokensDependOnlyOnTheSeed) {
   const auto b = greedy(write_tiny(d, "b.gguf", "f32", 12), 12);
   EXPECT_EQ(a, a2);
   EXPECT_NE(a, b);
+}
+
+// llama.cpp's backend sampler chooses in its graph what the host argmax over the read-back logits
+// chooses, and only the token crosses back (llamacpp/token_only_sampler): no logits at all.
+TEST(Synth, BackendGreedyChoiceIsTheHostsAndBringsBackNoLogits) {
+  const fs::path d = fresh_test_dir();
+  const fs::path m = write_tiny(d, "a.gguf", "f32", 11);
+  nlohmann::json seen;
+  const auto on_device = greedy(m, 12, false, &seen);
+  EXPECT_EQ(on_device, greedy(m, 12, true));
+  EXPECT_EQ(seen.value("sampled_logits_read_back", -1), 0) << seen.dump();
 }

@@ -4,6 +4,7 @@
 // benchmark does.
 #include "backends/llamacpp/llamacpp_backend.h"
 #include "backends/llamacpp/llamacpp_internal.h"
+#include "backends/llamacpp/token_only_sampler.h"
 
 #include <fmt/format.h>
 
@@ -117,13 +118,15 @@ class LlamaSession final : public LlmSession {
     ctx_ = nullptr;
     free_samplers();
     // A benchmark needs only the greedy choice: llama.cpp's backend sampler takes the argmax inside
-    // the graph, on the device, and the 600 KB of logits a step makes never cross to the host (as
-    // llama-bench, which reads none). `mtb check` (all_logits) reads logits, so chooses on the host.
-    // A chain belongs to one context: each context gets new ones.
+    // the graph, on the device, and token_only_sampler keeps the 600 KB of logits a step makes from
+    // crossing to the host beside the token (as llama-bench, which reads none). `mtb check`
+    // (all_logits) reads logits, so chooses on the host. A chain belongs to one context: each
+    // context gets new ones.
     if (!all_logits_)
       for (int b = 0; b < batch_; ++b) {
         llama_sampler* chain = llama_sampler_chain_init(llama_sampler_chain_default_params());
         llama_sampler_chain_add(chain, llama_sampler_init_greedy());
+        llama_sampler_chain_add(chain, token_only_sampler());
         samplers_.push_back({b, chain});
       }
     llama_context_params cp = llama_context_default_params();
@@ -226,6 +229,15 @@ class LlamaSession final : public LlmSession {
 
   ModelFacts facts() const override { return facts_; }
 
+  // How many logits the backend sampler copied to the host beside its tokens since the last call:
+  // 0 is the token-only path working; a vocabulary per step would cost a 0.5B GPU decode ~3%.
+  nlohmann::json take_observations() override {
+    nlohmann::json out = nlohmann::json::object();
+    if (!samplers_.empty()) out["sampled_logits_read_back"] = logits_back_;
+    logits_back_ = 0;
+    return out;
+  }
+
   uint64_t device_peak_bytes() const override {
     if (!gpu_) return 0;
     // ggml keeps no allocator peak; the worker is the only process on the device, so the drop in
@@ -260,6 +272,7 @@ class LlamaSession final : public LlmSession {
       const llama_token t = llama_get_sampled_token_ith(ctx_, i);
       if (t == LLAMA_TOKEN_NULL) throw std::runtime_error(fmt::format("llama.cpp's backend sampler chose no token for sequence {}", seq));
       next_[seq] = t;
+      logits_back_ += llama_get_sampled_logits_count_ith(ctx_, i);
     }
     last_logits_[seq] = i;
   }
@@ -281,7 +294,7 @@ class LlamaSession final : public LlmSession {
                {"type_v", ggml_type_name(kv_type_)},
                {"flash_attn", llama_flash_attn_type_name(cp.flash_attn_type)},
                {"n_gpu_layers", req.device == "cpu" ? 0 : -1},
-               {"greedy_choice", samplers_.empty() ? "host argmax over the logits" : "backend sampler (argmax in the graph)"},
+               {"greedy_choice", samplers_.empty() ? "host argmax over the logits" : "backend sampler (argmax in the graph, the token alone read back)"},
                {"system_info", llama_print_system_info()}};
     return f;
   }
@@ -300,6 +313,7 @@ class LlamaSession final : public LlmSession {
   std::vector<Token> next_;
   std::vector<int> last_logits_ = std::vector<int>(batch_, -1);
   std::vector<llama_sampler_seq_config> samplers_;  // one greedy chain per sequence; empty with all_logits
+  uint64_t logits_back_ = 0;                          // sampled logits copied to the host (take_observations)
   ggml_backend_dev_t gpu_ = nullptr;
   size_t device_free_before_ = 0;
   ModelFacts facts_;
