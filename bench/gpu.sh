@@ -220,8 +220,13 @@ print(" ".join(m["name"] for m in ms if m["n_params"] <= 8.5e9))')}
     inside=$(comm -13 <(echo "$before") <(find "$RES/measurements" -name results.jsonl | sort) | python3 -c '
 import json, sys
 recs = [json.loads(l) for f in sys.stdin.read().split() for l in open(f) if l.strip()]
-print("%d cases, %.0f" % (len(recs), sum(r.get("wall_s", 0) for r in recs)))')
-    echo "sweep: $(( $(date +%s) - start )) s = ${synth_s} s making the models' files (synthesis) + ${bench_s} s benchmarking (${inside##* } s inside ${inside%%,*}, the rest worker and CUDA starts); models not started (budget ${SWEEP_BUDGET_S:-900} s): ${left[*]:-none}${1:-}" \
+wall = sum(r.get("wall_s", 0) for r in recs)
+gen = sum(sum(r.get("samples_gen_s", [])) for r in recs)
+prompt = sum(sum(r.get("samples_prompt_s", [])) for r in recs)
+load = sum(r.get("load_s", 0) for r in recs)
+print("%.0f s inside %d cases: %.0f timed generation, %.0f timed prompt passes, %.0f loads and KV caches, %.0f warm-ups and the rest"
+      % (wall, len(recs), gen, prompt, load, wall - gen - prompt - load))')
+    echo "sweep: $(( $(date +%s) - start )) s = ${synth_s} s making the models' files (synthesis) + ${bench_s} s benchmarking ($inside; outside them, worker and CUDA starts); models not started (budget ${SWEEP_BUDGET_S:-900} s): ${left[*]:-none}${1:-}" \
       >"$RES/sweep-time.txt"
   }
   for m in $models; do
