@@ -16,7 +16,7 @@
 # /tmp/mtb-gpu); each stage's output is a file there, so a rerun of one stage replaces only its own.
 # summary.md is rewritten after every stage (and every sweep model), so a run cut short keeps the
 # tables of what finished.
-# Knobs: CUDA_ARCHS (90), GPU_TARGETS (mtb mtb_tests llama-bench), PARITY_MODELS, PARITY_ROUNDS (2),
+# Knobs: CUDA_ARCHS (90), GPU_TARGETS (mtb mtb_tests llama-bench), PARITY_MODELS, PARITY_ROUNDS (3),
 # PARITY_PP_REPS (20: the prompt test's repetitions; generation's are 5), SWEEP_MODELS (every
 # zoo model up to 8B), SWEEP_TYPES (bf16,q8_0,q4_0), SWEEP_PROMPTS (64,256,1024,4096), SWEEP_GEN
 # (100, the ancestor's default), SWEEP_BUDGET_S (900: no new model starts after it; the summary
@@ -181,7 +181,7 @@ if has parity; then
   say "llama-bench parity"
   for m in ${PARITY_MODELS:-qwen-2.5-0.5b-it qwen-2.5-7b-it}; do
     MTB_BUILD_DIR=$BUILD bench/parity.sh -d cuda -m "$m" -t "${PARITY_TYPES:-bf16,q4_0}" -p 512 -n 128 -r 5 \
-      --pp-reps "${PARITY_PP_REPS:-20}" --rounds "${PARITY_ROUNDS:-2}" -o "$RES/parity-$m.md"
+      --pp-reps "${PARITY_PP_REPS:-20}" --rounds "${PARITY_ROUNDS:-3}" -o "$RES/parity-$m.md"
   done
   write_summary
 fi
