@@ -126,7 +126,9 @@ write_summary() {
 import re, sys
 runs = [re.search(r"(?:(\d+) tests failed )?out of (\d+)", l) for l in sys.stdin]
 failed = sum(int(m[1] or 0) for m in runs if m); total = sum(int(m[2]) for m in runs if m)
-print(f"Tests: {total - failed} of {total} passed (GPU tests included)" + (f", {failed} FAILED" if failed else ""))'; }
+only = sys.argv[1]
+print(f"Tests: {total - failed} of {total} passed (GPU tests included"
+      + (f"; only those matching TEST_ONLY={only}" if only else "") + ")" + (f", {failed} FAILED" if failed else ""))' "${TEST_ONLY:-}"; }
     for f in "$RES"/parity-*.md; do [ -f "$f" ] && { echo; echo "## llama-bench parity: $(basename "$f" .md | sed 's/parity-//')"; echo; cat "$f"; }; done
     [ -f "$RES/llm.md" ] && { echo; echo "## torch beside llama.cpp: p512, tg128, batch 1"; echo; cat "$RES/llm.md"; }
     [ -f "$RES/sweep.md" ] && { echo; echo "## Sweep (one table per model)"; echo; cat "$RES/sweep-time.txt" 2>/dev/null; echo; cat "$RES/sweep.md"; }
