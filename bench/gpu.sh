@@ -68,6 +68,7 @@ case "${1:-}" in
 esac
 
 stages=("$@"); [ ${#stages[@]} -eq 0 ] && stages=(build test parity sweep ops summary)
+rm -f "$RES/info-head.txt"  # an earlier run's build may differ
 echo "model cache: $MTB_CACHE_DIR"
 has() { local s; for s in "${stages[@]}"; do [ "$s" = "$1" ] && return 0; done; return 1; }
 say() { printf '\n=== %s (%s)\n' "$*" "$(date -u +%H:%M:%S)"; }
@@ -118,8 +119,10 @@ write_summary() {
   {
     echo "# mtb on $(nvidia-smi --query-gpu=name --format=csv,noheader | head -1), $(date -u +%Y-%m-%d)"
     echo
-    # The GPU, ceilings, versions and every backend (the indented lines after "backends").
-    { "$MTB" info 2>/dev/null || echo "mtb not built"; } | awk '/^(gpu|ceilings|mtb|llama.cpp|backends)/ {b = /^backends/; print; next} b && /^  / {print; next} {b = 0}' \
+    # The GPU, ceilings, versions and every backend (the indented lines after "backends"), read
+    # once per build and calibration, not at every sweep model (a CUDA start each time).
+    [ -s "$RES/info-head.txt" ] || "$MTB" info >"$RES/info-head.txt" 2>/dev/null || echo "mtb not built" >"$RES/info-head.txt"
+    awk '/^(gpu|ceilings|mtb|llama.cpp|backends)/ {b = /^backends/; print; next} b && /^  / {print; next} {b = 0}' "$RES/info-head.txt" \
       | sed 's/^/    /'
     # The suite runs in two ctest calls (GpuE2E alone, after the rest): one line for both.
     [ -f "$RES/tests.log" ] && { echo; grep -E "tests passed.* out of" "$RES/tests.log" | python3 -c '
@@ -176,6 +179,7 @@ if has test; then
   grep -E "tests passed|tests failed|Total Test time" "$RES/tests.log"
   resolve_stacks "$RES/tests.log" | tee "$RES/stacks.txt"
   "$MTB" info --calibrate | tee "$RES/info.txt"
+  rm -f "$RES/info-head.txt"  # the summary's head shows the new ceilings
   write_summary
 fi
 

@@ -49,18 +49,19 @@ NGL=99; FA=auto
 
 WORK=$(mktemp -d); trap 'rm -rf "$WORK"' EXIT
 IFS=, read -r -a types <<<"$TYPES"
+# The two tests as two shapes with their own repetitions, the same for both tools.
+shapes=("-p $P -n 0 -r $RP" "-p 0 -n $N -r $R")
 for t in "${types[@]}"; do
   if [ -f "$MODEL" ]; then gguf=$MODEL; prec=file; else gguf=$("$MTB" models --path "$MODEL" -t "$t"); prec=$t; fi
   for round in $(seq "$ROUNDS"); do
-    # The two tests as two shapes with their own repetitions, the same for both tools.
     echo "[parity] $MODEL $t round $round/$ROUNDS: llama-bench" >&2
-    for shape in "-p $P -n 0 -r $RP" "-p 0 -n $N -r $R"; do
+    for shape in "${shapes[@]}"; do
       # shellcheck disable=SC2086
       "$LB" -m "$gguf" $shape -t "$THREADS" -ngl "$NGL" -fa "$FA" -o jsonl \
         >> "$WORK/lb-$t-$round.jsonl" 2>"$WORK/lb.log" || { cat "$WORK/lb.log" >&2; exit 1; }
     done
     echo "[parity] $MODEL $t round $round/$ROUNDS: mtb" >&2
-    for shape in "-p $P -n 0 -r $RP" "-p 0 -n $N -r $R"; do
+    for shape in "${shapes[@]}"; do
       # shellcheck disable=SC2086
       "$MTB" llm -m "$gguf" -t file -d "$DEVICE" $shape --threads "$THREADS" --cooldown 0 \
         --measurements "$WORK/m" -o jsonl 2>>"$WORK/mtb.log" >> "$WORK/mtb-$t-$round.jsonl"

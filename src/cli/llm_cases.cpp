@@ -108,10 +108,7 @@ CaseLoopResult run_cases(const std::vector<CaseSpec>& cases, std::set<std::strin
     std::vector<std::string> precisions;
     for (size_t j = next; j < cases.size() && worker_key(cases[j]) == worker_key(first); ++j)
       if (!done.count(cases[j].key())) precisions.push_back(cases[j].precision);
-    synthesize_ahead(first.model, precisions, first.seed, progress_line(first.model + " bf16"),
-                     [&](const std::vector<std::string>& made) {
-                       fmt::print(stderr, "  quantizing {} to {} side by side ...\n", first.model, fmt::join(made, ", "));
-                     });
+    synthesize_ahead(first.model, precisions, first.seed, progress_line(first.model + " bf16"), side_by_side_line(first.model));
     nlohmann::json req = {{"cases", nlohmann::json::array()}, {"cooldown", o.cooldown}};
     for (size_t j = next; j < cases.size() && worker_key(cases[j]) == worker_key(first); ++j) {
       if (done.count(cases[j].key())) continue;

@@ -74,9 +74,7 @@ int list_models(const ModelsOptions& o) {
 // from its bf16 file, as `mtb llm` makes them (synthesize_ahead).
 int print_path(const ModelsOptions& o) {
   const std::vector<std::string> precisions = split_list(o.precision);
-  synthesize_ahead(o.path_of, precisions, o.seed, progress_line(o.path_of + " bf16"), [&](const std::vector<std::string>& made) {
-    fmt::print(stderr, "  quantizing {} to {} side by side ...\n", o.path_of, fmt::join(made, ", "));
-  });
+  synthesize_ahead(o.path_of, precisions, o.seed, progress_line(o.path_of + " bf16"), side_by_side_line(o.path_of));
   for (const std::string& p : precisions)
     fmt::print("{}\n", resolve_model(o.path_of, p, o.seed, progress_line(o.path_of + " " + p)).path.string());
   return 0;

@@ -1,9 +1,12 @@
 // One self-updating terminal line for long work (model synthesis), shared by the subcommands.
 #pragma once
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
+#include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/printers.h"
 #include "models/gguf_synth.h"
@@ -20,6 +23,13 @@ inline ProgressFn progress_line(const std::string& what) {
     *last = pct;
     fmt::print(stderr, "\r  synthesizing {}: {:3d}% ({} of {})", what, pct, format_bytes(done), format_bytes(total));
     if (done >= total) fmt::print(stderr, "\n");
+  };
+}
+
+// What synthesize_ahead calls as it starts quantizations side by side: one line naming them.
+inline std::function<void(const std::vector<std::string>&)> side_by_side_line(const std::string& model) {
+  return [model](const std::vector<std::string>& made) {
+    fmt::print(stderr, "  quantizing {} to {} side by side ...\n", model, fmt::join(made, ", "));
   };
 }
 

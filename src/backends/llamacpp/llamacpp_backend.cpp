@@ -230,7 +230,7 @@ class LlamaSession final : public LlmSession {
   ModelFacts facts() const override { return facts_; }
 
   // How many logits the backend sampler copied to the host beside its tokens since the last call:
-  // 0 is the token-only path working; a vocabulary per step would cost a 0.5B GPU decode ~3%.
+  // 0 is the token-only path working (token_only_sampler.cpp says what a vocabulary a step costs).
   nlohmann::json take_observations() override {
     nlohmann::json out = nlohmann::json::object();
     if (!samplers_.empty()) out["sampled_logits_read_back"] = logits_back_;
