@@ -22,3 +22,12 @@ if(APPLE)
 endif()
 
 add_subdirectory(${MTB_LLAMACPP_DIR} ${CMAKE_BINARY_DIR}/llama.cpp EXCLUDE_FROM_ALL)
+
+# ggml's AMX matmul crashes on quantized weights on the AMX-capable Xeon VMs this project's machines
+# can be (SIGSEGV in ggml_backend_amx_mul_mat for q8_0, q4_0 and q4_k_m, seen 2026-12-02; llama.cpp
+# issue 20824, open). -march=native turns AMX on there, so it is turned off again after it; ggml then
+# runs its AVX-512 kernels with repacked weights, as on any other x86 CPU. MTB_GGML_AMX=ON keeps it.
+option(MTB_GGML_AMX "let ggml use Intel AMX on CPUs that have it (crashes on quantized weights at the pinned commit)" OFF)
+if(NOT MTB_GGML_AMX AND CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64" AND NOT MSVC AND TARGET ggml-cpu)
+  target_compile_options(ggml-cpu PRIVATE -mno-amx-tile -mno-amx-int8 -mno-amx-bf16)
+endif()

@@ -24,7 +24,6 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", fmt::format("mtb {} ({})", mtb::build::kVersion, mtb::build::kCommit));
   mtb::cli::add_llm(app);
   mtb::cli::add_ops(app);
-  mtb::cli::add_op_worker(app);
   mtb::cli::add_models(app);
   mtb::cli::add_info(app);
   mtb::cli::add_check(app);

@@ -1,6 +1,6 @@
 // The registration lines of `mtb ops`: one per compiled-in op backend.
 #include "backends/llamacpp/ggml_ops.h"
-#include "backends/op_backend.h"
+#include "ops/op_backend.h"
 #ifdef MTB_HAVE_TORCH
 #include "backends/torch/torch_ops.h"
 #endif

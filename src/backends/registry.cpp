@@ -1,5 +1,5 @@
 // The registration lines: one per compiled-in backend.
-#include "backends/backend.h"
+#include "llm/backend.h"
 #include "backends/llamacpp/llamacpp_backend.h"
 #include "backends/server/server_backend.h"
 #ifdef MTB_HAVE_TORCH

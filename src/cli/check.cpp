@@ -11,10 +11,10 @@
 #include <algorithm>
 #include <cmath>
 
-#include "backends/backend.h"
+#include "llm/backend.h"
 #include "cli/commands.h"
-#include "cli/progress.h"
-#include "core/plan.h"
+#include "models/synthesis_progress.h"
+#include "llm/plan.h"
 #include "core/tokens.h"
 #include "models/gguf_info.h"
 #include "models/model_store.h"

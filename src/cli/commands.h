@@ -20,12 +20,15 @@ void add_compare(CLI::App& app);
 // Skipped input is printed to stderr; throws only when nothing can be written or no run was found.
 std::filesystem::path write_report(const std::vector<std::string>& roots, const std::string& out,
                                    const std::string& plotly_js, bool quiet);
-// The end of `mtb llm`: the report of the run's whole measurement root into `out`, then the index's
-// path. A report that cannot be written is a warning: the measurements are already safe.
+// Where a run's report goes by default: beside its measurement root, named after it ("site" for the
+// default root "measurements", "<root>-site" for any other), so each root's report is its own.
+std::filesystem::path default_report_dir(const std::filesystem::path& root);
+// The end of `mtb llm` and `mtb ops`: the report of the run's whole measurement root into `out`
+// ("": default_report_dir), then the index's path. A report that cannot be written is a warning:
+// the measurements are already safe.
 void report_after_run(const std::filesystem::path& run_dir, const std::string& out);
 void add_check(CLI::App& app);  // `mtb check`: two backends, same tokens, logits compared
-void add_worker(CLI::App& app);  // hidden: `mtb __worker` runs one case for `mtb llm`
+void add_worker(CLI::App& app);  // hidden: `mtb __worker` runs a worker's cases for any suite
 void add_ops(CLI::App& app);     // `mtb ops`: operators and layers, verified, against the roofline
-void add_op_worker(CLI::App& app);  // hidden: `mtb __op_worker` runs one case for `mtb ops`
 
 }  // namespace mtb::cli

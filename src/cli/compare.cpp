@@ -53,7 +53,7 @@ A change is significant (*) when both hold:
     two-sided 5% level (needs >= 2 repetitions on each side), and
   - |B/A - 1| exceeds --threshold (default 5%): run-to-run drift of a machine is usually larger than
     the spread within one run, so smaller changes are treated as noise.
-The ancestor's runs recorded no samples: their changes are shown as "cannot tell".
+Runs of mlx_transformers_benchmark recorded no samples: their changes are shown as "cannot tell".
 
 Exit status: 0 no regression beyond --fail-above, 4 a case got significantly slower by more than
 --fail-above percent (or, without samples, simply slower by more than it), 1 bad input / no matching case.

@@ -1,6 +1,5 @@
-// `mtb llm`: the LLM inference benchmark. Every axis is a comma list; the plan is their cartesian
-// product, printed before it runs; cases run in worker processes (llm_cases.cpp: one per run of
-// cases sharing a model's weights) and each is appended to the run store as soon as it finishes.
+// `mtb llm`: the LLM inference benchmark's options. Every axis is a comma list; the plan is their
+// cartesian product, run by the suite driver (core/suite_driver.h) as llm/llm_suite.h describes it.
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <unistd.h>
@@ -9,16 +8,13 @@
 #include <filesystem>
 #include <set>
 
-#include "backends/backend.h"
-#include "build_info.h"
 #include "cli/commands.h"
-#include "cli/llm_cases.h"
 #include "cli/run_context.h"
-#include "core/harness.h"
-#include "core/plan.h"
-#include "core/printers.h"
-#include "core/store.h"
-#include "core/worker.h"
+#include "cli/run_options.h"
+#include "core/suite_driver.h"
+#include "llm/backend.h"
+#include "llm/llm_suite.h"
+#include "llm/plan.h"
 #include "models/gguf_info.h"
 #include "models/model_store.h"
 #include "models/zoo.h"
@@ -29,7 +25,7 @@ namespace {
 
 struct LlmOptions {
   std::string models = "qwen-2.5-0.5b-it";
-  std::string backends = "llamacpp";
+  std::string backends;  // "": every in-process backend of this build (in_process_backends)
   std::string devices = "cpu";
   std::string precisions = "bf16,q4_0";
   std::string n_prompt = "64,256";
@@ -41,15 +37,9 @@ struct LlmOptions {
   int warmup = 1;
   double ci_stop_pct = 0;
   uint64_t seed = 42;
-  double cooldown = 0.05;
   double timeout_s = 0;
-  std::string output = "table";
-  std::string measurements = "measurements";
-  std::string resume;
   std::string prompt_file;
-  std::string report = "site";
-  bool no_report = false;
-  bool verbose = false;
+  RunOptions run{.cooldown = 0.05};  // -o, --measurements, --resume, --report, --cooldown, -v
   // -b server's run settings (not axes): one server for the whole run, carried to every worker.
   std::string server_url = "http://localhost:1234/v1";  // LM Studio's default
   std::string server_api = "auto";
@@ -109,10 +99,20 @@ void validate_axes(const LlmAxes& a) {
   if (a.ci_stop < 0 || a.ci_stop >= 1) throw std::runtime_error("--ci-stop takes a percentage above 0 and below 100");
 }
 
+// The default -b: every framework linked into this build (llama.cpp, torch when built, MLX when
+// found), so the first table compares frameworks on the same model, precisions and tokens. A server
+// is not in-process: it is measured when asked for.
+std::vector<std::string> in_process_backends() {
+  std::vector<std::string> out;
+  for (const auto& name : llm_backend_names())
+    if (name != "server") out.push_back(name);
+  return out;
+}
+
 LlmAxes axes_from(const LlmOptions& o) {
   LlmAxes a;
   a.models = split_list(o.models);
-  a.backends = split_list(o.backends);
+  a.backends = o.backends.empty() ? in_process_backends() : split_list(o.backends);
   a.devices = split_list(o.devices);
   a.precisions = split_list(o.precisions);
   a.n_prompt = parse_int_list(o.n_prompt, "-p/--n-prompt");
@@ -162,12 +162,12 @@ LlmAxes axes_from_json(const nlohmann::json& j) {
 }
 
 int run_llm(const LlmOptions& o, const std::vector<std::string>& argv) {
-  install_interrupt_handler();
+  DriverOptions d = driver_options(o.run, argv);
   std::optional<RunStore> store;
   LlmAxes axes;
   nlohmann::json backend_options = {{"server", server_options(o)}};
-  if (!o.resume.empty()) {
-    store = RunStore::open(o.resume);
+  if (!o.run.resume.empty()) {
+    store = RunStore::open(o.run.resume, llm_csv_schema());
     axes = axes_from_json(store->settings().at("plan").at("axes"));
     // The run's own server settings; the API key is never stored, so it comes from this command line.
     if (store->settings().contains("server")) {
@@ -178,56 +178,30 @@ int run_llm(const LlmOptions& o, const std::vector<std::string>& argv) {
   } else {
     axes = axes_from(o);
   }
+  axes.server_has_its_model = !backend_options["server"].value("spawn_llama_server", false);
   validate_axes(axes);
   const std::vector<CaseSpec> cases = expand(axes);
   if (cases.empty()) throw std::runtime_error("the plan is empty (every case has n_prompt = n_gen = 0)");
 
-  std::set<std::string> done;
-  if (store) {
-    for (const auto& r : store->load_records()) done.insert(r.spec.key());
-    fmt::print(stderr, "Resuming {}: {} of {} cases already done\n", store->dir().string(), done.size(), cases.size());
-  } else {
+  if (!store) {
     const MachineContext m = machine_context();
-    nlohmann::json plan_cases = nlohmann::json::array();
-    for (const auto& c : cases) plan_cases.push_back(c);
-    nlohmann::json settings = {
-        {"contributor", std::getenv("USER") ? std::getenv("USER") : ""},
-        {"git_commit", build::kCommit},
-        {"benchmark_settings",
-         {{"num_warmup_iterations", axes.warmup},
-          {"num_iterations", axes.reps},
-          {"max_num_tokens", axes.n_gen},
-          {"prompt_lengths", axes.n_prompt},
-          {"dtypes", axes.precisions},
-          {"cooldown", o.cooldown},
-          {"run_only_benchmarks", nullptr}}},
-        {"hardware_info", hardware_info_json(m)},
-        {"software_info", software_info_json()},
-        {"seed", axes.seed},
-        {"command", argv},
-        {"plan", {{"axes", axes_json(axes)}, {"cases", plan_cases}}},
-        {"finished", false}};
+    d.hardware = m.hardware;
+    d.settings = {{"benchmark_settings",
+                   {{"num_warmup_iterations", axes.warmup},
+                    {"num_iterations", axes.reps},
+                    {"max_num_tokens", axes.n_gen},
+                    {"prompt_lengths", axes.n_prompt},
+                    {"dtypes", axes.precisions},
+                    {"cooldown", o.run.cooldown},
+                    {"run_only_benchmarks", nullptr}}},
+                  {"hardware_info", hardware_info_json(m)},
+                  {"software_info", software_info_json()},
+                  {"seed", axes.seed},
+                  {"plan", {{"axes", axes_json(axes)}}}};
     if (std::count(axes.backends.begin(), axes.backends.end(), "server"))
-      settings["server"] = recorded_server_options(backend_options["server"]);
-    store = RunStore::create(o.measurements, "llm_benchmarks", m.hardware, settings);
+      d.settings["server"] = recorded_server_options(backend_options["server"]);
   }
-  fmt::print(stderr, "Plan:\n{}\nRun folder: {}\n", describe_plan(axes, cases.size()), store->dir().string());
-
-  const CaseLoopResult res = run_cases(cases, done, *store, backend_options, {o.verbose, o.cooldown});
-  const bool stopped = res.stopped;
-  const int n_failed = res.n_failed;
-
-  const std::vector<Record> all = store->load_records();
-  store->update_settings({{"finished", !stopped && all.size() >= cases.size()}, {"finished_at", utc_now_iso8601()}});
-  fmt::print("{}", format_records(all, parse_output_format(o.output)));
-  fmt::print(stderr, "\nResults: {}\n", store->dir().string());
-  if (!o.no_report) report_after_run(store->dir(), o.report);
-  if (stopped) {
-    fmt::print(stderr, "Stopped early: {} of {} cases recorded. Finish with: mtb llm --resume '{}'\n", all.size(),
-               cases.size(), store->dir().string());
-    return 130;
-  }
-  return n_failed ? 3 : 0;
+  return run_suite(llm_suite(axes, cases, backend_options), std::move(store), d);
 }
 
 }  // namespace
@@ -242,7 +216,8 @@ prompt lengths (each case gets a fresh KV cache), a crash or --timeout ends one 
 result is written as soon as it is measured.
 
 Examples:
-  mtb llm                                         the default: qwen-2.5-0.5b-it, bf16 and q4_0, on the CPU
+  mtb llm                                         the default: qwen-2.5-0.5b-it, bf16 and q4_0, on the CPU,
+                                                  every framework of this build
   mtb llm -m qwen-3-0.6b-it,llama-3.2-1b-it -t q8_0 -p 512 -n 128 -r 5
   mtb llm -m ~/models/my.gguf -t file -p 64,256,1024
   mtb llm -d cuda -t bf16,q4_0 -p 512 -n 128 --depth 0,4096
@@ -253,8 +228,9 @@ Examples:
 Exit status: 0 all cases ran (or were skipped with a reason), 3 some case failed,
 130 interrupted (resume with --resume), 1/2 bad input.)");
   cmd->add_option("-m,--model", o->models, "models: zoo names or GGUF paths")->capture_default_str();
-  cmd->add_option("-b,--backend", o->backends, "backends: " + fmt::format("{}", fmt::join(llm_backend_names(), ", ")))
-      ->capture_default_str();
+  cmd->add_option("-b,--backend", o->backends,
+                  fmt::format("backends: {} (default: every in-process one, {})", fmt::join(llm_backend_names(), ", "),
+                              fmt::join(in_process_backends(), ", ")));
   cmd->add_option("-d,--device", o->devices, "devices: cpu, cuda, metal")->capture_default_str();
   cmd->add_option("-t,--type", o->precisions, "precisions: f32, f16, bf16, q8_0, q4_0, q4_k_m; 'file' = a GGUF as stored")
       ->capture_default_str();
@@ -273,19 +249,11 @@ Exit status: 0 all cases ran (or were skipped with a reason), 3 some case failed
                   "repetitions time the prompt alone; -r is then the most (0: always -r)")
       ->capture_default_str();
   cmd->add_option("--seed", o->seed, "seed of the synthetic weights and the prompt tokens")->capture_default_str();
-  cmd->add_option("--cooldown", o->cooldown, "sleep this fraction of each case's time after it (the ancestor's 0.05)")
-      ->capture_default_str();
   cmd->add_option("--timeout", o->timeout_s, "seconds a case may take before its worker is killed (0: no limit)")
       ->capture_default_str();
-  cmd->add_option("-o,--output", o->output, "printed at the end: table, csv, json, jsonl, md")->capture_default_str();
-  cmd->add_option("--measurements", o->measurements, "root of the run store")->capture_default_str();
+  add_run_options(*cmd, o->run);
   cmd->add_option("--prompt-file", o->prompt_file,
                   "real text as the prompt: tokenized by each model's tokenizer, repeated or cut to -p tokens");
-  cmd->add_option("--resume", o->resume, "finish an interrupted run folder: runs only its missing cases");
-  cmd->add_option("--report", o->report, "write the HTML report of the measurement root here at the end")
-      ->capture_default_str();
-  cmd->add_flag("--no-report", o->no_report, "do not write the report at the end");
-  cmd->add_flag("-v,--verbose", o->verbose, "show the workers' and frameworks' logs");
   auto server = [&](CLI::Option* opt) { opt->group("Server backend (-b server)"); };
   server(cmd->add_option("--server-url", o->server_url,
                          "base URL of the server: LM Studio http://localhost:1234/v1, Ollama http://localhost:11434, "
@@ -316,11 +284,7 @@ Exit status: 0 all cases ran (or were skipped with a reason), 3 some case failed
   cmd->callback([o, cmd] {
     if (o->spawn_llama_server && cmd->count("--server-url"))
       throw std::runtime_error("--spawn-llama-server starts its own server on 127.0.0.1: leave out --server-url");
-    std::vector<std::string> argv{"mtb", "llm"};
-    for (const auto& r : cmd->get_options())
-      for (const auto& v : r->results())
-        argv.push_back(r->get_name() + "=" + (r->check_lname("api-key") ? std::string("(not recorded)") : v));
-    exit_code() = run_llm(*o, argv);
+    exit_code() = run_llm(*o, recorded_argv(*cmd, "llm", {"api-key"}));
   });
 }
 

@@ -3,11 +3,11 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include "backends/backend.h"
+#include "llm/backend.h"
 #include "cli/commands.h"
-#include "cli/progress.h"
-#include "core/plan.h"
-#include "core/printers.h"
+#include "models/synthesis_progress.h"
+#include "llm/plan.h"
+#include "llm/printers.h"
 #include "models/model_store.h"
 #include "models/zoo.h"
 

@@ -1,7 +1,6 @@
 // `mtb ops`: single operators and transformer layers across frameworks, verified against a float64
-// reference and placed against this machine's measured ceilings. Every axis a comma list; the plan
-// is their product, printed first; each case runs in its own worker process (`mtb __op_worker`) and
-// is appended to measurements/layer_benchmarks/<hardware>/<time>/ as soon as it ends.
+// reference and placed against this machine's measured ceilings. The options; the suite driver
+// (core/suite_driver.h) runs the plan as ops/op_suite.h describes it, a worker per case.
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <unistd.h>
@@ -10,16 +9,14 @@
 #include <filesystem>
 #include <set>
 
-#include "backends/op_backend.h"
-#include "build_info.h"
 #include "cli/commands.h"
 #include "cli/run_context.h"
-#include "core/harness.h"
-#include "core/plan.h"
-#include "core/remove_tree.h"
-#include "core/store.h"
-#include "core/worker.h"
+#include "cli/run_options.h"
+#include "core/axis_list.h"
+#include "core/suite_driver.h"
+#include "ops/op_backend.h"
 #include "ops/op_plan.h"
+#include "ops/op_suite.h"
 
 namespace mtb::cli {
 namespace fs = std::filesystem;
@@ -46,12 +43,7 @@ struct OpsOptions {
   double time_cap_s = 1.0;
   double timeout_s = 300;
   double rotate_mb = 128;
-  std::string output = "table";
-  std::string measurements = "measurements";
-  std::string resume;
-  std::string report = "site";
-  bool no_report = false;
-  bool verbose = false;
+  RunOptions run;  // -o, --measurements, --resume, --report, --cooldown, -v
   bool dry_run = false;
 };
 
@@ -97,56 +89,12 @@ ops::PlanHooks plan_hooks() {
   return h;
 }
 
-ops::OpRecord unrun_record(const ops::OpCase& c, Status st, const std::string& why) {
-  ops::OpRecord r;
-  r.spec = c;
-  r.status = st;
-  r.error = why;
-  r.started_at = utc_now_iso8601();
-  try {
-    r.title = ops::op_title(ops::op_from_name(c.op), c.shape());
-  } catch (const std::exception&) {
-  }
-  return r;
-}
-
-std::string short_result(const ops::OpRecord& r) {
-  if (r.status != Status::ok) return fmt::format("{}: {}", to_string(r.status), r.error);
-  std::string s = fmt::format("{:.4f} ms ± {:.1f}% ({} reps, {}), {:.1f} GFLOP/s, {:.1f} GB/s", r.ms.median,
-                              100 * r.rel_ci(), r.ms.n, r.stop, r.gflops, r.gbs);
-  if (r.roofline_pct > 0) s += fmt::format(", {:.1f}% of roofline", r.roofline_pct);
-  return s + fmt::format(", err {:.1e}  ({:.1f} s)", r.verification.rel_err, r.wall_s);
-}
-
-std::vector<ops::OpRecord> records_of(const std::vector<nlohmann::json>& lines) {
-  std::vector<ops::OpRecord> out;
-  for (const auto& j : lines) out.push_back(j.get<ops::OpRecord>());
-  return out;
-}
-
-std::string format_output(const std::vector<ops::OpRecord>& all, const std::string& how) {
-  if (how == "table" || how == "md") return ops::format_op_table(all);
-  if (how == "csv") return ops::format_op_csv(all);
-  if (how == "json") return nlohmann::json(all).dump(2) + "\n";
-  if (how == "jsonl") {
-    std::string s;
-    for (const auto& r : all) s += nlohmann::json(r).dump() + "\n";
-    return s;
-  }
-  throw std::runtime_error(fmt::format("unknown output '{}' (table, csv, json, jsonl, md)", how));
-}
-
-CsvFormatter op_csv() {
-  return [](const std::vector<nlohmann::json>& lines) { return ops::format_op_csv(records_of(lines)); };
-}
-
 int run_ops(const OpsOptions& o, const std::vector<std::string>& argv) {
-  install_interrupt_handler();
-  (void)format_output({}, o.output);  // a bad -o fails before anything runs
+  DriverOptions d = driver_options(o.run, argv);
   std::optional<RunStore> store;
   ops::OpAxes axes;
-  if (!o.resume.empty()) {
-    store = RunStore::open(o.resume, op_csv());
+  if (!o.run.resume.empty()) {
+    store = RunStore::open(o.run.resume, ops::op_csv_schema());
     axes = ops::axes_from_json(store->settings().at("plan").at("axes"));
   } else {
     axes = axes_from(o);
@@ -164,94 +112,26 @@ int run_ops(const OpsOptions& o, const std::vector<std::string>& argv) {
     for (const auto& c : cases) fmt::print("  {}\n", c.label());
     return 0;
   }
-  std::set<std::string> done;
-  if (store) {
-    for (const auto& r : records_of(store->load_lines())) done.insert(r.spec.key());
-    fmt::print(stderr, "Resuming {}: {} of {} cases already done\n", store->dir().string(), done.size(), cases.size());
-  } else {
+  if (!store) {
     const MachineContext m = machine_context();
-    nlohmann::json plan_cases = nlohmann::json::array(), versions = nlohmann::json::object();
-    for (const auto& c : cases) plan_cases.push_back(c);
+    nlohmann::json versions = nlohmann::json::object();
     for (const auto& b : op_backends()) versions[b->name()] = b->version();
-    nlohmann::json settings = {
-        {"contributor", std::getenv("USER") ? std::getenv("USER") : ""},
-        {"git_commit", build::kCommit},
-        {"benchmark_settings",
-         {{"num_warmup_iterations", axes.timing.warmup},
-          {"num_iterations", "adaptive"},
-          {"num_repeats", 1},
-          {"dtype", axes.dtypes},
-          {"min_reps", axes.timing.min_reps},
-          {"target_rel_ci95", axes.timing.target_rel_ci},
-          {"time_cap_s", axes.timing.time_cap_s}}},
-        {"hardware_info", hardware_info_json(m)},
-        {"software_info", software_info_json()},
-        {"op_backends", versions},
-        {"seed", axes.timing.seed},
-        {"command", argv},
-        {"plan", {{"axes", ops::to_json(axes)}, {"cases", plan_cases}}},
-        {"finished", false}};
-    store = RunStore::create(o.measurements, "layer_benchmarks", m.hardware, settings, op_csv());
+    d.hardware = m.hardware;
+    d.settings = {{"benchmark_settings",
+                   {{"num_warmup_iterations", axes.timing.warmup},
+                    {"num_iterations", "adaptive"},
+                    {"num_repeats", 1},
+                    {"dtype", axes.dtypes},
+                    {"min_reps", axes.timing.min_reps},
+                    {"target_rel_ci95", axes.timing.target_rel_ci},
+                    {"time_cap_s", axes.timing.time_cap_s}}},
+                  {"hardware_info", hardware_info_json(m)},
+                  {"software_info", software_info_json()},
+                  {"op_backends", versions},
+                  {"seed", axes.timing.seed},
+                  {"plan", {{"axes", ops::to_json(axes)}}}};
   }
-  fmt::print(stderr, "Plan:\n{}\nRun folder: {}\n", ops::describe_plan(axes, cases.size()), store->dir().string());
-
-  // References of one shape serve every backend and batch size: cached for this run only.
-  const fs::path refs = fs::temp_directory_path() / fmt::format("mtb-op-references-{}", getpid());
-  const std::string exe = self_exe_path();
-  const bool show_progress = isatty(STDERR_FILENO) && !o.verbose;
-  int n_failed = 0, index = 0;
-  bool stopped = false;
-  for (const ops::OpCase& c : cases) {
-    ++index;
-    if (done.count(c.key())) continue;
-    if (interrupted()) {
-      stopped = true;
-      break;
-    }
-    fmt::print(stderr, "[{}/{}] {} ... ", index, cases.size(), c.label());
-    ops::OpRecord r;
-    try {
-      const nlohmann::json req = {{"case", c}, {"reference_cache", refs.string()}};
-      const WorkerResult w = run_worker({exe, "__op_worker"}, req.dump(), c.timeout_s, o.verbose, [&](const std::string& p) {
-        if (show_progress) fmt::print(stderr, "\r\033[K[{}/{}] {} ... {}", index, cases.size(), c.label(), p);
-      });
-      if (show_progress) fmt::print(stderr, "\r\033[K[{}/{}] {} ... ", index, cases.size(), c.label());
-      if (w.interrupted) {
-        fmt::print(stderr, "interrupted\n");
-        stopped = true;
-        break;
-      }
-      if (!w.result.empty()) {
-        r = nlohmann::json::parse(w.result).get<ops::OpRecord>();
-      } else {
-        r = unrun_record(c, Status::failed, w.failure_reason());
-        r.wall_s = w.wall_s;
-      }
-    } catch (const std::exception& e) {
-      r = unrun_record(c, Status::failed, e.what());
-    }
-    if (r.status == Status::failed) ++n_failed;
-    store->append_line(nlohmann::json(r));
-    fmt::print(stderr, "{}\n", short_result(r));
-  }
-  remove_tree(refs);
-
-  const std::vector<ops::OpRecord> all = records_of(store->load_lines());
-  for (const auto& r : all)
-    if (r.status == Status::ok && r.calibration.empty()) {
-      fmt::print(stderr, "No measured ceilings for '{}': run `mtb info --calibrate` once for % of roofline.\n", r.spec.device);
-      break;
-    }
-  store->update_settings({{"finished", !stopped && all.size() >= cases.size()}, {"finished_at", utc_now_iso8601()}});
-  fmt::print("{}", format_output(all, o.output));
-  fmt::print(stderr, "\nResults: {}\n", store->dir().string());
-  if (!o.no_report) report_after_run(store->dir(), o.report);
-  if (stopped) {
-    fmt::print(stderr, "Stopped early: {} of {} cases recorded. Finish with: mtb ops --resume '{}'\n", all.size(),
-               cases.size(), store->dir().string());
-    return 130;
-  }
-  return n_failed ? 3 : 0;
+  return run_suite(ops::op_suite(axes, cases), std::move(store), d);
 }
 
 }  // namespace
@@ -277,7 +157,7 @@ Examples:
   mtb ops --ops linear,sdpa --mask causal --heads 1,8
   mtb ops -d cuda --dtype float32,bfloat16    torch eager + torch CUDA graph + ggml-cuda
   mtb ops --batch 64,32,16,8,1 --seq 512,256,128,64 --heads 1,8 --mask none,causal \
-          --dtype float32,bfloat16            the ancestor's full layer sweep
+          --dtype float32,bfloat16            mlx_transformers_benchmark's full layer sweep
   mtb ops --resume measurements/layer_benchmarks/<hardware>/<time>
 
 % of roofline needs the device's ceilings: run `mtb info --calibrate` once.
@@ -290,7 +170,7 @@ Exit status: 0 every case ran or was skipped with a reason, 3 a case failed (ver
   cmd->add_option("--dtype", o->dtypes, "float32, bfloat16, float16")->capture_default_str();
   cmd->add_option("--batch", o->batch, "batch sizes")->capture_default_str();
   cmd->add_option("--seq", o->seq, "sequence lengths")->capture_default_str();
-  cmd->add_option("--feature", o->feature, "model widths (the ancestor's 768)")->capture_default_str();
+  cmd->add_option("--feature", o->feature, "model widths (mlx_transformers_benchmark's 768)")->capture_default_str();
   cmd->add_option("--heads", o->heads, "attention heads")->capture_default_str();
   cmd->add_option("--mask", o->masks, "attention masks: none, causal")->capture_default_str();
   cmd->add_option("--quant", o->quants, "matmul_quant weight formats (each backend runs those it has)")
@@ -307,19 +187,10 @@ Exit status: 0 every case ran or was skipped with a reason, 3 a case failed (ver
       ->capture_default_str();
   cmd->add_option("--timeout", o->timeout_s, "seconds a case's worker may take before it is killed (0: none)")
       ->capture_default_str();
-  cmd->add_option("-o,--output", o->output, "printed at the end: table, csv, json, jsonl, md")->capture_default_str();
-  cmd->add_option("--measurements", o->measurements, "root of the run store")->capture_default_str();
-  cmd->add_option("--resume", o->resume, "finish an interrupted run folder: runs only its missing cases");
-  cmd->add_option("--report", o->report, "write the HTML report of the measurement root here at the end")
-      ->capture_default_str();
-  cmd->add_flag("--no-report", o->no_report, "do not write the report at the end");
-  cmd->add_flag("-v,--verbose", o->verbose, "show the workers' and frameworks' logs");
+  add_run_options(*cmd, o->run);
   cmd->add_flag("--dry-run", o->dry_run, "print the plan (every case) and stop: nothing runs, nothing is written");
   cmd->callback([o, cmd] {
-    std::vector<std::string> argv{"mtb", "ops"};
-    for (const auto& r : cmd->get_options())
-      for (const auto& v : r->results()) argv.push_back(r->get_name() + "=" + v);
-    exit_code() = run_ops(*o, argv);
+    exit_code() = run_ops(*o, recorded_argv(*cmd, "ops"));
   });
 }
 

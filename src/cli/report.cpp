@@ -42,10 +42,19 @@ fs::path write_report(const std::vector<std::string>& roots, const std::string& 
   return fs::absolute(site.index);
 }
 
+fs::path default_report_dir(const fs::path& root) {
+  const fs::path r = root.lexically_normal();
+  const std::string name = (r.has_filename() ? r : r.parent_path()).string();
+  if (name == "measurements") return "site";
+  return name + "-site";
+}
+
 void report_after_run(const fs::path& run_dir, const std::string& out) {
   const fs::path root = run_dir.parent_path().parent_path().parent_path();  // <root>/llm_benchmarks/<hw>/<run>
+  const fs::path dir = out.empty() ? default_report_dir(root) : fs::path(out);
   try {
-    fmt::print(stderr, "Report: {}\n", write_report({root.string()}, out, "", true).string());
+    const fs::path index = write_report({root.string()}, dir.string(), "", true);
+    fmt::print(stderr, "Report of every run under {}: {}\n", root.string(), index.string());
   } catch (const std::exception& e) {
     fmt::print(stderr, "Report not written: {}\n", e.what());
   }
@@ -54,7 +63,7 @@ void report_after_run(const fs::path& run_dir, const std::string& out) {
 void add_report(CLI::App& app) {
   auto o = std::make_shared<ReportOptions>();
   auto* cmd = app.add_subcommand("report", "Write an HTML report (index + one page per hardware) of every run.");
-  cmd->footer(R"(Reads every run folder under the given roots: mtb's (results.jsonl) and the Python ancestor's
+  cmd->footer(R"(Reads every run folder under the given roots: mtb's (results.jsonl) and mlx_transformers_benchmark's
 (benchmark_results.csv + settings.json, llm_benchmarks and layer_benchmarks). Malformed or unknown files
 are reported by name and skipped. The pages open from disk with no network: plotly.min.js is copied
 beside them.

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "backends/backend.h"
+#include "llm/backend.h"
 #include "core/system_info.h"
 
 namespace mtb::cli {

@@ -1,37 +1,36 @@
 #include "core/calibration.h"
 
-#include <chrono>
 #include <fstream>
 #include <vector>
 
-#include "core/harness.h"
+#include "core/clock.h"
 #include "core/stats.h"
 #include "core/store.h"
 
 namespace mtb {
 namespace {
 
-double median_seconds(const std::function<void()>& fn, int warmup, int reps) {
+double median_seconds(const Clock& clock, const std::function<void()>& fn, int warmup, int reps) {
   for (int i = 0; i < warmup; ++i) fn();
   std::vector<double> t;
   for (int i = 0; i < reps; ++i) {
-    const auto t0 = std::chrono::steady_clock::now();
+    const double t0 = clock.now_s();
     fn();
-    t.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    t.push_back(seconds_since(clock, t0));
   }
   return summarize(t).median;
 }
 
 }  // namespace
 
-Calibration measure_calibration(const std::string& device, const CalibrationKernels& k) {
+Calibration measure_calibration(const std::string& device, const CalibrationKernels& k, const Clock& clock) {
   Calibration c;
   c.device = device;
   c.description = k.device_description;
   c.matmul_desc = k.matmul_desc;
   c.measured_at = utc_now_iso8601();
-  if (k.copy) c.bandwidth_gbs = double(k.copy_bytes) / median_seconds(k.copy, 3, 10) / 1e9;
-  if (k.matmul) c.matmul_tflops = k.matmul_flops / median_seconds(k.matmul, 2, 8) / 1e12;
+  if (k.copy) c.bandwidth_gbs = double(k.copy_bytes) / median_seconds(clock, k.copy, 3, 10) / 1e9;
+  if (k.matmul) c.matmul_tflops = k.matmul_flops / median_seconds(clock, k.matmul, 2, 8) / 1e12;
   return c;
 }
 

@@ -9,6 +9,8 @@
 #include <optional>
 #include <string>
 
+#include "core/clock.h"
+
 namespace mtb {
 
 // Work a backend prepares on a device; each call returns when the device has finished.
@@ -28,7 +30,8 @@ struct Calibration {
 };
 
 // Times the kernels (warm-up, then repetitions; the median) and returns the ceilings.
-Calibration measure_calibration(const std::string& device, const CalibrationKernels& k);
+Calibration measure_calibration(const std::string& device, const CalibrationKernels& k,
+                                const Clock& clock = steady_clock());
 
 // The cache: one JSON file, entries keyed by device description.
 std::optional<Calibration> load_calibration(const std::filesystem::path& file, const std::string& description);

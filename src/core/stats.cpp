@@ -76,20 +76,4 @@ WelchTest welch_t_test(std::span<const double> a, std::span<const double> b) {
   return w;
 }
 
-void to_json(nlohmann::json& j, const Summary& s) {
-  j = {{"n", s.n},       {"median", s.median},   {"mean", s.mean},       {"stddev", s.stddev},
-       {"min", s.min},   {"max", s.max},         {"ci95_lo", s.ci95_lo}, {"ci95_hi", s.ci95_hi}};
-}
-
-void from_json(const nlohmann::json& j, Summary& s) {
-  s.n = j.value("n", 0);
-  s.median = j.value("median", 0.0);
-  s.mean = j.value("mean", 0.0);
-  s.stddev = j.value("stddev", 0.0);
-  s.min = j.value("min", 0.0);
-  s.max = j.value("max", 0.0);
-  s.ci95_lo = j.value("ci95_lo", 0.0);
-  s.ci95_hi = j.value("ci95_hi", 0.0);
-}
-
 }  // namespace mtb

@@ -1,6 +1,6 @@
 // Summary statistics of repeated timings: the one place where spread and intervals are computed.
 #pragma once
-#include <nlohmann/json_fwd.hpp>
+#include <nlohmann/json.hpp>
 #include <span>
 
 namespace mtb {
@@ -45,7 +45,12 @@ struct WelchTest {
 };
 WelchTest welch_t_test(std::span<const double> a, std::span<const double> b);
 
-void to_json(nlohmann::json& j, const Summary& s);
-void from_json(const nlohmann::json& j, Summary& s);
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Summary, n, median, mean, stddev, min, max, ci95_lo, ci95_hi)
+// As a pair [lo, hi].
+inline void to_json(nlohmann::json& j, const Interval& i) { j = {i.lo, i.hi}; }
+inline void from_json(const nlohmann::json& j, Interval& i) {
+  i.lo = j.at(0).get<double>();
+  i.hi = j.at(1).get<double>();
+}
 
 }  // namespace mtb

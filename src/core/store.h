@@ -1,6 +1,7 @@
 // The run store: measurements/<kind>/<hardware>/<YYYY-MM-DD__HH:MM:SS>/ with settings.json,
-// results.jsonl (one line appended and flushed per finished case) and benchmark_results.csv
-// (the ancestor's layout, rewritten from the records after each case).
+// results.jsonl (one record a line, appended and fsync'd per finished case) and
+// benchmark_results.csv (mlx_transformers_benchmark's layout: one row appended per case). The store
+// knows no record kind: a suite gives it the CSV's header and how a line becomes a row.
 #pragma once
 #include <filesystem>
 #include <functional>
@@ -8,52 +9,47 @@
 #include <string>
 #include <vector>
 
-#include "core/record.h"
-
 namespace mtb {
 
-// Writes benchmark_results.csv from every line of results.jsonl; the default reads LLM records.
-using CsvFormatter = std::function<std::string(const std::vector<nlohmann::json>& lines)>;
+struct CsvSchema {
+  std::vector<std::string> header;
+  std::function<std::vector<std::string>(const nlohmann::json& line)> row;  // a results.jsonl line's row
+};
 
 class RunStore {
  public:
   // Makes a new run folder under root/kind/hardware/ named by the local time.
   static RunStore create(const std::filesystem::path& root, const std::string& kind, const std::string& hardware,
-                         const nlohmann::json& settings, CsvFormatter csv = {});
-  // Opens an existing run to resume it; throws with a clear message when `dir` is not a run.
-  static RunStore open(const std::filesystem::path& dir, CsvFormatter csv = {});
+                         const nlohmann::json& settings, CsvSchema csv);
+  // Opens an existing run to resume it; throws with a clear message when `dir` is not a run. The CSV
+  // is written anew from results.jsonl once, here: a killed run may have left it a row short.
+  static RunStore open(const std::filesystem::path& dir, CsvSchema csv);
 
   const std::filesystem::path& dir() const { return dir_; }
   const nlohmann::json& settings() const { return settings_; }
   void update_settings(const nlohmann::json& patch);  // merge and rewrite settings.json
 
-  // Records already in results.jsonl. A torn last line (the run was killed mid-write) is dropped
+  // Lines already in results.jsonl. A torn last line (the run was killed mid-write) is dropped
   // from the file so appends continue cleanly.
-  std::vector<Record> load_records();
-
-  // Appends one record: written, flushed and fsync'd before returning; throws on a full disk or any
-  // write error, leaving earlier lines intact.
-  void append(const Record& r);
-
-  // The same for any record type (`mtb ops`'s): lines as JSON, appended whole or not at all.
   std::vector<nlohmann::json> load_lines();
+
+  // Appends one record: written, flushed and fsync'd before returning, then its CSV row; throws on
+  // a full disk or any write error, leaving earlier lines intact. O(1) in the run's size.
   void append_line(const nlohmann::json& j);
 
  private:
-  explicit RunStore(std::filesystem::path dir) : dir_(std::move(dir)) {}
-  void write_csv();
+  RunStore(std::filesystem::path dir, CsvSchema csv) : dir_(std::move(dir)), csv_(std::move(csv)) {}
+  void rewrite_csv(const std::vector<nlohmann::json>& lines);
   std::filesystem::path dir_;
   nlohmann::json settings_;
-  std::vector<nlohmann::json> lines_;
-  CsvFormatter csv_;
+  CsvSchema csv_;
 };
 
 // Writes `text` to `path` through a temporary file and a rename, so readers never see half a file.
 void write_file_atomic(const std::filesystem::path& path, const std::string& text);
 
-// The ancestor's folder name for a run started now: YYYY-MM-DD__HH:MM:SS, local time.
+// The folder name for a run started now: YYYY-MM-DD__HH:MM:SS, local time (as
+// mlx_transformers_benchmark names its runs).
 std::string run_timestamp();
-
-std::string csv_escape(const std::string& s);
 
 }  // namespace mtb

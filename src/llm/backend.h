@@ -1,4 +1,4 @@
-// The seam between mtb and a framework. The harness owns every clock: a backend only does work and
+// The LLM seam between mtb and a framework. The harness (llm/harness.h) owns every clock: a backend only does work and
 // returns when its result is on the host. Adding a framework = one folder + one line in registry.cpp.
 #pragma once
 #include <cstdint>
@@ -11,30 +11,10 @@
 #include <vector>
 
 #include "core/calibration.h"
+#include "core/device.h"
 #include "core/tokens.h"
 
 namespace mtb {
-
-// A backend cannot do what was asked (precision, device, model feature): the case is skipped with
-// this reason recorded, and the run goes on.
-struct Unsupported : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
-
-struct Support {
-  bool ok = true;
-  std::string reason;
-  static Support yes() { return {}; }
-  static Support no(std::string why) { return {false, std::move(why)}; }
-};
-
-struct DeviceInfo {
-  std::string backend;  // who reported it
-  std::string name;     // "cpu", "cuda", "metal" (the -d value)
-  std::string description;  // "NVIDIA H100 80GB HBM3"
-  uint64_t memory_total = 0;
-  uint64_t memory_free = 0;
-};
 
 struct LoadRequest {
   std::string model_path;  // a GGUF file (or, for some backends, a checkpoint folder)

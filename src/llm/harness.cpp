@@ -1,19 +1,15 @@
-#include "core/harness.h"
-
-#include "core/nvml.h"
+#include "llm/harness.h"
 
 #include <fmt/format.h>
-#include <sys/resource.h>
 
-#include <chrono>
-#include <cstdio>
-#include <ctime>
+#include <numeric>
+
+#include "core/nvml.h"
+#include "core/process_memory.h"
+#include "llm/derived.h"
 
 namespace mtb {
 namespace {
-
-using Clock = std::chrono::steady_clock;
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
 // Token streams drawn from one seed: the depth fill, the prompt, and the first input of a
 // generation-only case are independent draws.
@@ -34,39 +30,32 @@ struct Timed {
 
 // One repetition. Clocks sit around prefill and the decode loop only; the depth fill is untimed,
 // as llama-bench's -d.
-Timed one_rep(LlmSession& s, const CaseSpec& c, const TokenRows& depth, const TokenRows& prompt,
+Timed one_rep(const Clock& clock, LlmSession& s, const CaseSpec& c, const TokenRows& depth, const TokenRows& prompt,
               const TokenRows& first, int n_gen, bool gpu) {
   s.reset();
   if (c.n_depth > 0) s.prefill(depth);
   Timed t;
   std::vector<Token> last;
   if (c.n_prompt > 0) {
-    const auto t0 = Clock::now();
+    const double t0 = clock.now_s();
     last = s.prefill(prompt);
-    t.prompt_s = seconds_since(t0);
+    t.prompt_s = seconds_since(clock, t0);
   } else {
     for (const auto& row : first) last.push_back(row[0]);
   }
   t.generated.push_back(last[0]);
   if (n_gen > 0) {
     const uint64_t e0 = gpu_energy_mj(gpu);
-    const auto t0 = Clock::now();
+    const double t0 = clock.now_s();
     for (int i = 0; i < n_gen; ++i) {
       last = s.step(last);
       t.generated.push_back(last[0]);
     }
-    t.gen_s = seconds_since(t0);
+    t.gen_s = seconds_since(clock, t0);
     const uint64_t e1 = gpu_energy_mj(gpu);
     t.gen_energy_mj = e1 > e0 ? e1 - e0 : 0;
   }
   return t;
-}
-
-// Whether a timed quantity needs no more repetitions under --ci-stop (core/stats: median_precise).
-// Each quantity stops on its own: once generation is pinned down, further repetitions time only the
-// prompt pass, which for short prompts is cheap and the noisier of the two.
-bool settled(const std::vector<double>& samples, const CaseSpec& c) {
-  return c.ci_stop > 0 && median_precise(samples, c.ci_stop, kMinRepsForStop);
 }
 
 // Whether `a` and `b` load the same weights the same way: only the lengths (n_ctx, n_gen) may differ.
@@ -97,54 +86,19 @@ void release_other_weights(LoadedModel& keep, const LoadRequest& req) {
 
 }  // namespace
 
-void reset_peak_rss() {
-#ifdef __linux__
-  // "5" resets the resident-set high-water mark (VmHWM, Linux >= 4.0): each case of a worker that
-  // runs several gets its own peak. Where the write fails the peak covers the worker's earlier cases.
-  if (FILE* f = std::fopen("/proc/self/clear_refs", "w")) {
-    std::fputs("5", f);
-    std::fclose(f);
-  }
-#endif
-}
-
-uint64_t peak_rss_bytes() {
-#ifdef __linux__
-  // VmHWM, which reset_peak_rss() can reset (getrusage's maximum cannot be).
-  if (FILE* f = std::fopen("/proc/self/status", "r")) {
-    char line[256];
-    unsigned long long kib = 0;
-    bool found = false;
-    while (!found && std::fgets(line, sizeof line, f)) found = std::sscanf(line, "VmHWM: %llu kB", &kib) == 1;
-    std::fclose(f);
-    if (found) return kib * 1024;
-  }
-#endif
-  rusage ru{};
-  getrusage(RUSAGE_SELF, &ru);
-#ifdef __APPLE__
-  return static_cast<uint64_t>(ru.ru_maxrss);  // bytes on macOS
-#else
-  return static_cast<uint64_t>(ru.ru_maxrss) * 1024;  // KiB on Linux
-#endif
-}
-
-std::string utc_now_iso8601() {
-  const std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 Record run_case(LlmBackend& backend, const CaseInput& in, const std::function<void(const std::string&)>& progress,
-               LoadedModel* keep) {
+                LoadedModel* keep, const HarnessEnv& env) {
+  const Clock& clock = *env.clock;
+  MedianWithin ci_stop(in.spec.ci_stop, kMinRepsForStop);
+  StoppingRule& rule = env.stopping ? *env.stopping : ci_stop;
+  auto settled = [&](const std::vector<double>& samples) {
+    return !rule.stop(samples, std::accumulate(samples.begin(), samples.end(), 0.0)).empty();
+  };
   auto say = [&](const std::string& s) {
     if (progress) progress(s);
   };
   const CaseSpec& c = in.spec;
-  const auto wall0 = Clock::now();
+  const double wall0 = clock.now_s();
   reset_peak_rss();
   LoadedModel own;  // without a caller's slot the session lives for this case only
   LoadedModel& slot = keep ? *keep : own;
@@ -168,7 +122,7 @@ Record run_case(LlmBackend& backend, const CaseInput& in, const std::function<vo
     r.status = st;
     r.error = std::move(why);
     r.peak_rss_bytes = peak_rss_bytes();
-    r.wall_s = seconds_since(wall0);
+    r.wall_s = seconds_since(clock, wall0);
     return r;
   };
 
@@ -190,10 +144,10 @@ Record run_case(LlmBackend& backend, const CaseInput& in, const std::function<vo
 
   try {
     say("loading");
-    const auto t0 = Clock::now();
+    const double t0 = clock.now_s();
     bool reused = false;
     LlmSession& session = session_for(backend, req, slot, reused);
-    r.load_s = seconds_since(t0);
+    r.load_s = seconds_since(clock, t0);
     const ModelFacts f = session.facts();
     r.model_arch = f.arch;
     r.model_desc = f.desc;
@@ -213,20 +167,20 @@ Record run_case(LlmBackend& backend, const CaseInput& in, const std::function<vo
     for (int w = 0; w < c.warmup; ++w) {
       say(fmt::format("warm-up {}/{}", w + 1, c.warmup));
       // A short generation suffices to warm the decode path; the full prompt warms prefill.
-      one_rep(session, c, depth, prompt, first, std::min(c.n_gen, 4), gpu);
+      one_rep(clock, session, c, depth, prompt, first, std::min(c.n_gen, 4), gpu);
     }
     session.take_observations();  // the warm-up's own figures are not the timed reps'
     bool gen_settled = c.n_gen == 0;
     for (int i = 0; i < c.reps; ++i) {
       say(fmt::format("rep {}/{}", i + 1, c.reps));
       const bool time_gen = !gen_settled || c.n_prompt == 0;
-      Timed t = one_rep(session, c, depth, prompt, first, time_gen ? c.n_gen : 0, gpu);
+      Timed t = one_rep(clock, session, c, depth, prompt, first, time_gen ? c.n_gen : 0, gpu);
       energy_mj += t.gen_energy_mj;
       if (c.n_prompt > 0) r.prompt_s.push_back(t.prompt_s);
       if (c.n_gen > 0 && time_gen) r.gen_s.push_back(t.gen_s);
       if (i == 0) r.generated = std::move(t.generated);
-      gen_settled = gen_settled || settled(r.gen_s, c);
-      if (gen_settled && (c.n_prompt == 0 || settled(r.prompt_s, c))) break;
+      gen_settled = gen_settled || settled(r.gen_s);
+      if (gen_settled && (c.n_prompt == 0 || settled(r.prompt_s))) break;
     }
     r.extra["repetitions"] = {{"done", std::max(r.prompt_s.size(), r.gen_s.size())}, {"prompt", r.prompt_s.size()},
                               {"gen", r.gen_s.size()}, {"most", c.reps}, {"ci_stop", c.ci_stop}};
@@ -249,14 +203,7 @@ Record run_case(LlmBackend& backend, const CaseInput& in, const std::function<vo
     slot.session.reset();
     return finish(Status::failed, e.what());
   }
-  r.summarize_samples();
-  r.roofline = compute_roofline(r, in.shape, in.calibration);
-  if (energy_mj > 0) {
-    const double total_gen_s = summarize(r.gen_s).mean * r.gen_s.size();
-    r.gen_energy_j = energy_mj / 1000.0;
-    r.gen_j_per_token = r.gen_energy_j / (double(c.n_gen) * c.batch * r.gen_s.size());
-    r.gen_avg_power_w = total_gen_s > 0 ? r.gen_energy_j / total_gen_s : 0;
-  }
+  derive_numbers(r, {in.shape, in.calibration, energy_mj});
   return finish(Status::ok, "");
 }
 

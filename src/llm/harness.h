@@ -1,15 +1,17 @@
-// Runs one LLM case against a backend and measures it: load, warm-up, timed repetitions.
-// The only code that reads a clock around backend work.
+// Runs one LLM case against a backend and measures it: load, warm-up, timed repetitions. Reads the
+// clock around backend work (through core/clock.h) and leaves every derived figure to llm/derived.h.
 #pragma once
 #include <functional>
 #include <optional>
 #include <span>
 #include <string>
 
-#include "backends/backend.h"
 #include "core/calibration.h"
-#include "core/record.h"
-#include "core/roofline.h"
+#include "core/clock.h"
+#include "core/stopping_rule.h"
+#include "llm/backend.h"
+#include "llm/record.h"
+#include "models/model_shape.h"
 
 namespace mtb {
 
@@ -32,17 +34,16 @@ struct LoadedModel {
   LoadRequest loaded_with;
 };
 
+// What the harness measures with: the clock, and when prompt and generation stop repeating.
+struct HarnessEnv {
+  const Clock* clock = &steady_clock();
+  StoppingRule* stopping = nullptr;  // null: the case's --ci-stop (MedianWithin(ci_stop, kMinRepsForStop))
+};
+
 // Throws nothing for expected failures: they come back as a failed/skipped record.
 // `progress` (may be empty) hears short human lines as the case advances. `keep` (may be null): the
 // worker's kept model, used and updated; null loads for this case alone.
 Record run_case(LlmBackend& backend, const CaseInput& in, const std::function<void(const std::string&)>& progress,
-                LoadedModel* keep = nullptr);
-
-// Peak resident set of this process since the last reset_peak_rss() (Linux; elsewhere since the
-// process started), in bytes. run_case resets it when a case starts, so the figure is the case's.
-uint64_t peak_rss_bytes();
-void reset_peak_rss();
-
-std::string utc_now_iso8601();
+                LoadedModel* keep = nullptr, const HarnessEnv& env = {});
 
 }  // namespace mtb

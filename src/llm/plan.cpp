@@ -1,50 +1,12 @@
-#include "core/plan.h"
+#include "llm/plan.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace mtb {
-
-std::vector<std::string> split_list(const std::string& s) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (true) {
-    size_t comma = s.find(',', start);
-    std::string item = s.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-    while (!item.empty() && item.front() == ' ') item.erase(item.begin());
-    while (!item.empty() && item.back() == ' ') item.pop_back();
-    if (item.empty()) throw std::invalid_argument(fmt::format("empty item in list '{}'", s));
-    out.push_back(item);
-    if (comma == std::string::npos) break;
-    start = comma + 1;
-  }
-  return out;
-}
-
-std::vector<int> parse_int_list(const std::string& s, const std::string& what) {
-  std::vector<int> out;
-  for (const auto& item : split_list(s)) {
-    std::string digits = item;
-    long mult = 1;
-    if (!digits.empty() && (digits.back() == 'k' || digits.back() == 'K')) {
-      mult = 1024;
-      digits.pop_back();
-    }
-    size_t used = 0;
-    long v = 0;
-    try {
-      v = std::stol(digits, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    if (used != digits.size() || digits.empty() || v < 0 || v * mult > 1'000'000'000)
-      throw std::invalid_argument(fmt::format("{}: '{}' is not a non-negative whole number", what, item));
-    out.push_back(static_cast<int>(v * mult));
-  }
-  return out;
-}
 
 std::vector<CaseSpec> expand(const LlmAxes& a) {
   std::vector<CaseSpec> cases;
@@ -58,6 +20,7 @@ std::vector<CaseSpec> expand(const LlmAxes& a) {
                 for (int np : a.n_prompt)
                   for (int ng : a.n_gen) {
                     if (np == 0 && ng == 0) continue;  // nothing to time
+                    if (b == "server" && a.server_has_its_model && p != a.precisions.front()) continue;
                     CaseSpec c;
                     c.model = m;
                     c.backend = b;
@@ -85,6 +48,8 @@ std::string describe_plan(const LlmAxes& a, size_t n_cases) {
   std::string s;
   s += fmt::format("  models      {}\n", fmt::join(a.models, ", "));
   s += fmt::format("  backends    {}\n", fmt::join(a.backends, ", "));
+  if (a.server_has_its_model && a.precisions.size() > 1 && std::count(a.backends.begin(), a.backends.end(), "server"))
+    s += fmt::format("              (server: the model it has loaded, measured once, as -t {})\n", a.precisions.front());
   s += fmt::format("  devices     {}\n", fmt::join(a.devices, ", "));
   s += fmt::format("  precisions  {}\n", fmt::join(a.precisions, ", "));
   s += fmt::format("  n_prompt    {}\n", fmt::join(a.n_prompt, ", "));

@@ -4,7 +4,8 @@
 #include <string>
 #include <vector>
 
-#include "core/record.h"
+#include "core/axis_list.h"
+#include "llm/record.h"
 
 namespace mtb {
 
@@ -17,16 +18,14 @@ struct LlmAxes {
   uint64_t seed = 42;
   double timeout_s = 0;
   std::string prompt_file;
+  // -b server against a running server (not one mtb spawns with the case's file): the server has one
+  // model loaded, whatever -t says, so its cases run at the first precision only.
+  bool server_has_its_model = false;
 };
 
 // Order: model, backend, device, precision outermost (so one model file serves consecutive cases),
 // then depth, batch, threads, prompt, gen.
 std::vector<CaseSpec> expand(const LlmAxes& axes);
-
-// "a,b,c" -> {"a","b","c"}; empty items are an error.
-std::vector<std::string> split_list(const std::string& s);
-// "64,256,1k" -> ints; accepts k suffix (x1024). Throws with the bad item named.
-std::vector<int> parse_int_list(const std::string& s, const std::string& what);
 
 std::string describe_plan(const LlmAxes& axes, size_t n_cases);
 

@@ -1,19 +1,14 @@
-#include "core/record.h"
+#include "llm/record.h"
 
 #include <fmt/format.h>
 
-#include <stdexcept>
+#include "llm/printers.h"
 
 namespace mtb {
 
 std::string CaseSpec::key() const {
   return fmt::format("{}|{}|{}|{}|p{}|n{}|d{}|b{}|t{}|s{}", model, backend, device, precision, n_prompt, n_gen,
                      n_depth, batch, threads, seed);
-}
-
-std::string Record::noise_flag() const {
-  if (gen_tps.n < 2 || gen_tps.cv() <= kNoisyCv) return "";
-  return fmt::format("tg cv {:.1f}% > {:.0f}%", 100 * gen_tps.cv(), 100 * kNoisyCv);
 }
 
 std::string CaseSpec::label() const {
@@ -24,205 +19,131 @@ std::string CaseSpec::label() const {
   return s;
 }
 
-std::string to_string(Status s) {
-  switch (s) {
-    case Status::ok: return "ok";
-    case Status::failed: return "failed";
-    case Status::skipped: return "skipped";
-  }
-  return "failed";
-}
-
-Status status_from_string(const std::string& s) {
-  if (s == "ok") return Status::ok;
-  if (s == "skipped") return Status::skipped;
-  if (s == "failed") return Status::failed;
-  throw std::runtime_error("unknown record status '" + s + "'");
-}
-
-void Record::summarize_samples() {
-  std::vector<double> pp, tg;
-  const double prompt_tokens = double(spec.n_prompt) * spec.batch;
-  const double gen_tokens = double(spec.n_gen) * spec.batch;
-  for (double s : prompt_s)
-    if (s > 0 && prompt_tokens > 0) pp.push_back(prompt_tokens / s);
-  for (double s : gen_s)
-    if (s > 0 && gen_tokens > 0) tg.push_back(gen_tokens / s);
-  prompt_tps = summarize(pp);
-  gen_tps = summarize(tg);
-  ttft_s = summarize(prompt_s);
-}
-
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Roofline, gen_bytes_per_token, gen_gbs, gen_bw_pct,
-                                                prompt_flops_per_token, prompt_tflops, prompt_flops_pct)
-
-void to_json(nlohmann::json& j, const CaseSpec& c) {
-  j = {{"model", c.model},       {"backend", c.backend}, {"device", c.device},   {"precision", c.precision},
-       {"n_prompt", c.n_prompt}, {"n_gen", c.n_gen},     {"n_depth", c.n_depth}, {"batch_size", c.batch},
-       {"n_threads", c.threads}, {"reps", c.reps},       {"warmup", c.warmup},   {"seed", c.seed},
-       {"timeout_s", c.timeout_s}};
-  if (c.ci_stop > 0) j["ci_stop"] = c.ci_stop;
-  if (!c.prompt_file.empty()) j["prompt_file"] = c.prompt_file;
-}
-
-void from_json(const nlohmann::json& j, CaseSpec& c) {
-  j.at("model").get_to(c.model);
-  j.at("backend").get_to(c.backend);
-  j.at("device").get_to(c.device);
-  j.at("precision").get_to(c.precision);
-  c.n_prompt = j.value("n_prompt", c.n_prompt);
-  c.n_gen = j.value("n_gen", c.n_gen);
-  c.n_depth = j.value("n_depth", c.n_depth);
-  c.batch = j.value("batch_size", c.batch);
-  c.threads = j.value("n_threads", c.threads);
-  c.reps = j.value("reps", c.reps);
-  c.warmup = j.value("warmup", c.warmup);
-  c.seed = j.value("seed", c.seed);
-  c.timeout_s = j.value("timeout_s", c.timeout_s);
-  c.ci_stop = j.value("ci_stop", 0.0);
-  c.prompt_file = j.value("prompt_file", "");
-}
-
-void to_json(nlohmann::json& j, const Record& r) {
-  j = r.spec;  // the case's axes sit at the top level, as llama-bench's fields do
-  j["status"] = to_string(r.status);
-  j["error"] = r.error;
-  j["model_path"] = r.model_path;
-  j["model_type"] = r.model_arch;
-  j["model_desc"] = r.model_desc;
-  j["model_size"] = r.model_bytes;
-  j["model_n_params"] = r.model_n_params;
-  j["bits_per_weight"] = r.bits_per_weight;
-  j["tokens_hash"] = r.tokens_hash;
-  j["generated"] = r.generated;
-  j["load_s"] = r.load_s;
-  j["samples_prompt_s"] = r.prompt_s;
-  j["samples_gen_s"] = r.gen_s;
-  j["prompt_tps"] = r.prompt_tps;
-  j["gen_tps"] = r.gen_tps;
-  j["ttft_s"] = r.ttft_s;
-  // llama-bench's names for the headline numbers (tg where there is generation, else pp).
-  const Summary& head = r.spec.n_gen > 0 ? r.gen_tps : r.prompt_tps;
-  j["avg_ts"] = head.mean;
-  j["stddev_ts"] = head.stddev;
-  j["peak_rss_bytes"] = r.peak_rss_bytes;
-  j["peak_device_bytes"] = r.peak_device_bytes;
-  j["roofline"] = r.roofline;
-  j["gen_energy_j"] = r.gen_energy_j;
-  j["gen_j_per_token"] = r.gen_j_per_token;
-  j["gen_avg_power_w"] = r.gen_avg_power_w;
-  j["device_context"] = r.device_context;
-  j["backend_version"] = r.backend_version;
-  j["device_name"] = r.device_name;
-  j["started_at"] = r.started_at;
-  j["wall_s"] = r.wall_s;
-  j["extra"] = r.extra;
-}
-
-void from_json(const nlohmann::json& j, Record& r) {
-  from_json(j, r.spec);
-  r.status = status_from_string(j.value("status", "failed"));
-  r.error = j.value("error", "");
-  r.model_path = j.value("model_path", "");
-  r.model_arch = j.value("model_type", "");
-  r.model_desc = j.value("model_desc", "");
-  r.model_bytes = j.value("model_size", uint64_t{0});
-  r.model_n_params = j.value("model_n_params", uint64_t{0});
-  r.bits_per_weight = j.value("bits_per_weight", 0.0);
-  r.tokens_hash = j.value("tokens_hash", "");
-  r.generated = j.value("generated", std::vector<int32_t>{});
-  r.load_s = j.value("load_s", 0.0);
-  r.prompt_s = j.value("samples_prompt_s", std::vector<double>{});
-  r.gen_s = j.value("samples_gen_s", std::vector<double>{});
-  if (j.contains("prompt_tps")) j.at("prompt_tps").get_to(r.prompt_tps);
-  if (j.contains("gen_tps")) j.at("gen_tps").get_to(r.gen_tps);
-  if (j.contains("ttft_s")) j.at("ttft_s").get_to(r.ttft_s);
-  r.peak_rss_bytes = j.value("peak_rss_bytes", uint64_t{0});
-  r.peak_device_bytes = j.value("peak_device_bytes", uint64_t{0});
-  r.roofline = j.value("roofline", Roofline{});
-  r.gen_energy_j = j.value("gen_energy_j", 0.0);
-  r.gen_j_per_token = j.value("gen_j_per_token", 0.0);
-  r.gen_avg_power_w = j.value("gen_avg_power_w", 0.0);
-  r.device_context = j.value("device_context", nlohmann::json::object());
-  r.backend_version = j.value("backend_version", "");
-  r.device_name = j.value("device_name", "");
-  r.started_at = j.value("started_at", "");
-  r.wall_s = j.value("wall_s", 0.0);
-  r.extra = j.value("extra", nlohmann::json::object());
+std::string Record::noise_flag() const {
+  if (gen_tps.n < 2 || gen_tps.cv() <= kNoisyCv) return "";
+  return fmt::format("tg cv {:.1f}% > {:.0f}%", 100 * gen_tps.cv(), 100 * kNoisyCv);
 }
 
 namespace {
 
-// benchmark_results.csv, one column per entry: its name and how a record fills it. The ancestor's
-// columns come first, in its order (its report reads them), then mtb's.
-struct CsvColumn {
-  const char* name;
-  std::string (*value)(const Record& r);
-};
+using R = Record;
+using F = Field<Record>;
+
+// An axis of the plan: stored in the case and at the record's top level, as llama-bench's fields.
+template <auto Member>
+F axis(std::string key) {
+  return field<&Record::spec, Member>(std::move(key)).of_case();
+}
 
 std::string num(double v) { return fmt::format("{}", v); }
-
-const std::vector<CsvColumn>& csv_table() {
-  static const std::vector<CsvColumn> t = {
-      // the ancestor's
-      {"name", [](const Record& r) { return r.spec.model; }},
-      {"framework", [](const Record& r) { return r.spec.backend; }},
-      {"backend", [](const Record& r) { return r.spec.device; }},
-      {"batch_size", [](const Record& r) { return std::to_string(r.spec.batch); }},
-      {"dtype", [](const Record& r) { return r.spec.precision; }},
-      {"num_prompt_tokens", [](const Record& r) { return std::to_string(r.spec.n_prompt); }},
-      {"num_generated_tokens", [](const Record& r) { return std::to_string(r.spec.n_gen); }},
-      {"prompt_tps", [](const Record& r) { return num(r.prompt_tps.mean); }},
-      {"prompt_time_sec", [](const Record& r) { return num(r.ttft_s.mean); }},
-      {"generation_tps", [](const Record& r) { return num(r.gen_tps.mean); }},
-      {"generation_time_sec", [](const Record& r) { return num(r.gen_s.empty() ? 0 : summarize(r.gen_s).mean); }},
-      {"peak_memory_gib", [](const Record& r) { return num(double(r.peak_memory_bytes()) / (1ull << 30)); }},
-      // mtb's
-      {"status", [](const Record& r) { return to_string(r.status); }},
-      {"error", [](const Record& r) { return r.error; }},
-      {"n_depth", [](const Record& r) { return std::to_string(r.spec.n_depth); }},
-      {"n_threads", [](const Record& r) { return std::to_string(r.spec.threads); }},
-      {"reps", [](const Record& r) { return std::to_string(r.spec.reps); }},
-      {"seed", [](const Record& r) { return std::to_string(r.spec.seed); }},
-      {"prompt_tps_median", [](const Record& r) { return num(r.prompt_tps.median); }},
-      {"prompt_tps_stddev", [](const Record& r) { return num(r.prompt_tps.stddev); }},
-      {"generation_tps_median", [](const Record& r) { return num(r.gen_tps.median); }},
-      {"generation_tps_stddev", [](const Record& r) { return num(r.gen_tps.stddev); }},
-      {"generation_tps_ci95_lo", [](const Record& r) { return num(r.gen_tps.ci95_lo); }},
-      {"generation_tps_ci95_hi", [](const Record& r) { return num(r.gen_tps.ci95_hi); }},
-      {"ttft_median_sec", [](const Record& r) { return num(r.ttft_s.median); }},
-      {"load_sec", [](const Record& r) { return num(r.load_s); }},
-      {"model_size", [](const Record& r) { return std::to_string(r.model_bytes); }},
-      {"model_n_params", [](const Record& r) { return std::to_string(r.model_n_params); }},
-      {"bits_per_weight", [](const Record& r) { return num(r.bits_per_weight); }},
-      {"model_type", [](const Record& r) { return r.model_arch; }},
-      {"device_name", [](const Record& r) { return r.device_name; }},
-      {"peak_device_bytes", [](const Record& r) { return std::to_string(r.peak_device_bytes); }},
-      {"tokens_hash", [](const Record& r) { return r.tokens_hash; }},
-      {"started_at", [](const Record& r) { return r.started_at; }},
-      {"gen_bytes_per_token", [](const Record& r) { return num(r.roofline.gen_bytes_per_token); }},
-      {"gen_gbs", [](const Record& r) { return num(r.roofline.gen_gbs); }},
-      {"gen_bw_pct", [](const Record& r) { return num(r.roofline.gen_bw_pct); }},
-      {"prompt_tflops", [](const Record& r) { return num(r.roofline.prompt_tflops); }},
-      {"prompt_flops_pct", [](const Record& r) { return num(r.roofline.prompt_flops_pct); }},
-      {"gen_j_per_token", [](const Record& r) { return num(r.gen_j_per_token); }},
-      {"gen_avg_power_w", [](const Record& r) { return num(r.gen_avg_power_w); }},
-  };
-  return t;
+std::string gib(uint64_t b) { return num(double(b) / (1ull << 30)); }
+// A console figure that is there only when measured.
+std::string shown(double v, const char* f) { return v > 0 ? fmt::format(fmt::runtime(f), v) : std::string("-"); }
+template <class Pred>
+auto any(Pred p) {
+  return [p](const std::vector<R>& rs) { return std::any_of(rs.begin(), rs.end(), p); };
 }
 
 }  // namespace
 
-std::vector<std::string> csv_columns() {
-  std::vector<std::string> out;
-  for (const auto& c : csv_table()) out.push_back(c.name);
-  return out;
+const FieldTable<Record>& record_fields() {
+  static const FieldTable<Record> t(
+      {
+          // mlx_transformers_benchmark's columns, in its order (its report reads them)
+          axis<&CaseSpec::model>("model").must().csv("name").console("model", 0, false, [](const R& r) { return r.spec.model; }),
+          axis<&CaseSpec::backend>("backend").must().csv("framework").console("backend", 1, false, [](const R& r) { return r.spec.backend; }),
+          axis<&CaseSpec::device>("device").must().csv("backend").console("device", 2, false, [](const R& r) { return r.spec.device; }),
+          axis<&CaseSpec::batch>("batch_size").csv("batch_size"),
+          axis<&CaseSpec::precision>("precision").must().csv("dtype").console("type", 3, false, [](const R& r) { return r.spec.precision; }),
+          axis<&CaseSpec::n_prompt>("n_prompt").csv("num_prompt_tokens").unit("tokens").console("n_prompt", 4, true, [](const R& r) {
+            return std::to_string(r.spec.n_prompt) + (r.spec.n_depth ? fmt::format(" @d{}", r.spec.n_depth) : "");
+          }),
+          axis<&CaseSpec::n_gen>("n_gen").csv("num_generated_tokens").unit("tokens").console("n_gen", 5, true, [](const R& r) {
+            return std::to_string(r.spec.n_gen) + (r.spec.batch != 1 ? fmt::format(" x{}", r.spec.batch) : "");
+          }),
+          field<&R::prompt_tps>("prompt_tps").unit("t/s").csv("prompt_tps", [](const R& r) { return num(r.prompt_tps.mean); })
+              .console("pp t/s", 6, true, [](const R& r) { return format_rate(r.prompt_tps); }),
+          field<&R::ttft_s>("ttft_s").unit("s").csv("prompt_time_sec", [](const R& r) { return num(r.ttft_s.mean); })
+              .console("ttft ms", 8, true, [](const R& r) { return r.ttft_s.n ? fmt::format("{:.1f}", r.ttft_s.median * 1e3) : "-"; }),
+          field<&R::gen_tps>("gen_tps").unit("t/s").csv("generation_tps", [](const R& r) { return num(r.gen_tps.mean); })
+              .console("tg t/s", 7, true, [](const R& r) { return format_rate(r.gen_tps); }),
+          view<R>("generation_time_sec", [](const R& r) { return num(r.gen_s.empty() ? 0 : summarize(r.gen_s).mean); }),
+          view<R>("peak_memory_gib", [](const R& r) { return gib(r.peak_memory_bytes()); })
+              .console("peak mem", 9, true, [](const R& r) { return r.status == Status::ok ? format_bytes(r.peak_memory_bytes()) : "-"; }),
+          // mtb's
+          field<&R::status>("status").csv("status").console("status", 13, false, [](const R& r) {
+            std::string s = to_string(r.status);
+            if (!r.error.empty()) s += ": " + r.error;
+            if (const auto noisy = r.noise_flag(); !noisy.empty()) s += ", noisy: " + noisy;
+            return s;
+          }),
+          field<&R::error>("error").csv("error"),
+          axis<&CaseSpec::n_depth>("n_depth").csv("n_depth").unit("tokens"),
+          axis<&CaseSpec::threads>("n_threads").csv("n_threads"),
+          axis<&CaseSpec::reps>("reps").csv("reps"),
+          axis<&CaseSpec::seed>("seed").csv("seed"),
+          view<R>("prompt_tps_median", [](const R& r) { return num(r.prompt_tps.median); }),
+          view<R>("prompt_tps_stddev", [](const R& r) { return num(r.prompt_tps.stddev); }),
+          view<R>("generation_tps_median", [](const R& r) { return num(r.gen_tps.median); }),
+          view<R>("generation_tps_stddev", [](const R& r) { return num(r.gen_tps.stddev); }),
+          view<R>("generation_tps_ci95_lo", [](const R& r) { return num(r.gen_tps.ci95_lo); }),
+          view<R>("generation_tps_ci95_hi", [](const R& r) { return num(r.gen_tps.ci95_hi); }),
+          view<R>("ttft_median_sec", [](const R& r) { return num(r.ttft_s.median); }),
+          field<&R::load_s>("load_s").csv("load_sec").unit("s"),
+          field<&R::model_bytes>("model_size").csv("model_size").unit("B"),
+          field<&R::model_n_params>("model_n_params").csv("model_n_params"),
+          field<&R::bits_per_weight>("bits_per_weight").csv("bits_per_weight"),
+          field<&R::model_arch>("model_type").csv("model_type"),
+          field<&R::device_name>("device_name").csv("device_name"),
+          field<&R::peak_device_bytes>("peak_device_bytes").csv("peak_device_bytes").unit("B"),
+          field<&R::tokens_hash>("tokens_hash").csv("tokens_hash"),
+          field<&R::started_at>("started_at").csv("started_at"),
+          field<&R::roofline>("roofline"),
+          view<R>("gen_bytes_per_token", [](const R& r) { return num(r.roofline.gen_bytes_per_token); }),
+          view<R>("gen_gbs", [](const R& r) { return num(r.roofline.gen_gbs); })
+              .console("tg GB/s", 10, true, [](const R& r) { return shown(r.roofline.gen_gbs, r.roofline.gen_gbs >= 10 ? "{:.0f}" : "{:.2f}"); },
+                       any([](const R& r) { return r.roofline.gen_gbs > 0; })),
+          view<R>("gen_bw_pct", [](const R& r) { return num(r.roofline.gen_bw_pct); })
+              .console("% bw", 11, true, [](const R& r) { return shown(r.roofline.gen_bw_pct, "{:.1f}"); },
+                       any([](const R& r) { return r.roofline.gen_bw_pct > 0; })),
+          view<R>("prompt_tflops", [](const R& r) { return num(r.roofline.prompt_tflops); }),
+          view<R>("prompt_flops_pct", [](const R& r) { return num(r.roofline.prompt_flops_pct); }),
+          field<&R::gen_j_per_token>("gen_j_per_token").csv("gen_j_per_token").unit("J")
+              .console("J/tok", 12, true, [](const R& r) { return shown(r.gen_j_per_token, "{:.3f}"); },
+                       any([](const R& r) { return r.gen_j_per_token > 0; })),
+          field<&R::gen_avg_power_w>("gen_avg_power_w").csv("gen_avg_power_w").unit("W"),
+          // JSON only
+          axis<&CaseSpec::warmup>("warmup"),
+          axis<&CaseSpec::timeout_s>("timeout_s").unit("s"),
+          axis<&CaseSpec::ci_stop>("ci_stop").written_if([](const R& r) { return r.spec.ci_stop > 0; }),
+          axis<&CaseSpec::prompt_file>("prompt_file").written_if([](const R& r) { return !r.spec.prompt_file.empty(); }),
+          field<&R::model_path>("model_path"),
+          field<&R::model_desc>("model_desc"),
+          field<&R::generated>("generated"),
+          field<&R::prompt_s>("samples_prompt_s").unit("s"),
+          field<&R::gen_s>("samples_gen_s").unit("s"),
+          // llama-bench's names for the headline figure: generation where there is one, else the prompt
+          json_view<R>("avg_ts", [](const R& r) { return (r.spec.n_gen > 0 ? r.gen_tps : r.prompt_tps).mean; }),
+          json_view<R>("stddev_ts", [](const R& r) { return (r.spec.n_gen > 0 ? r.gen_tps : r.prompt_tps).stddev; }),
+          field<&R::peak_rss_bytes>("peak_rss_bytes").unit("B"),
+          field<&R::gen_energy_j>("gen_energy_j").unit("J"),
+          field<&R::device_context>("device_context"),
+          field<&R::backend_version>("backend_version"),
+          field<&R::wall_s>("wall_s").unit("s"),
+          field<&R::extra>("extra"),
+      },
+      num);
+  return t;
 }
 
-std::vector<std::string> csv_values(const Record& r) {
-  std::vector<std::string> out;
-  for (const auto& c : csv_table()) out.push_back(c.value(r));
-  return out;
+void to_json(nlohmann::json& j, const CaseSpec& c) { j = case_to_json(record_fields(), c, &Record::spec); }
+void from_json(const nlohmann::json& j, CaseSpec& c) { c = case_from_json(record_fields(), j, &Record::spec); }
+void to_json(nlohmann::json& j, const Record& r) { j = record_fields().to_json(r); }
+
+void from_json(const nlohmann::json& j, Record& r) {
+  r = Record{};
+  r.status = Status::failed;  // a record that does not say how it ended did not end well
+  record_fields().from_json(j, r);
 }
 
 }  // namespace mtb

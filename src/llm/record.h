@@ -6,8 +6,10 @@
 #include <string>
 #include <vector>
 
-#include "core/roofline.h"
+#include "core/fields.h"
 #include "core/stats.h"
+#include "core/status.h"
+#include "llm/roofline.h"
 
 namespace mtb {
 
@@ -40,10 +42,6 @@ struct CaseSpec {
 inline constexpr int kMinRepsForStop = 2;
 // Generation speed varying more than this (coefficient of variation over repetitions) is flagged.
 inline constexpr double kNoisyCv = 0.02;
-
-enum class Status { ok, failed, skipped };
-std::string to_string(Status s);
-Status status_from_string(const std::string& s);
 
 struct Record {
   CaseSpec spec;
@@ -79,7 +77,7 @@ struct Record {
     return spec.device != "cpu" && peak_device_bytes > 0 ? peak_device_bytes : peak_rss_bytes;
   }
 
-  // How close to the hardware (core/roofline.h), and what the GPU spent (NVML, where present).
+  // How close to the hardware (llm/roofline.h), and what the GPU spent (NVML, where present).
   Roofline roofline;
   double gen_energy_j = 0;       // over all timed generation
   double gen_j_per_token = 0;
@@ -93,18 +91,18 @@ struct Record {
   double wall_s = 0;
   nlohmann::json extra = nlohmann::json::object();  // backend facts: kernels, flash attention, ...
 
-  void summarize_samples();  // fills prompt_tps, gen_tps, ttft_s from the samples
   // "" or why the generation figure is noisy ("tg cv 3.4% > 2%"): printed and charted beside it.
   std::string noise_flag() const;
 };
+
+// The record's fields, each declared once (core/fields.h): its JSON, benchmark_results.csv (the
+// columns of mlx_transformers_benchmark first, its meanings kept: its `backend` is the device) and the
+// console table come from it. A case's own JSON is the subset of the axes.
+const FieldTable<Record>& record_fields();
 
 void to_json(nlohmann::json& j, const CaseSpec& c);
 void from_json(const nlohmann::json& j, CaseSpec& c);
 void to_json(nlohmann::json& j, const Record& r);
 void from_json(const nlohmann::json& j, Record& r);
-
-// Columns of benchmark_results.csv: the ancestor's first (its report reads them), then mtb's.
-std::vector<std::string> csv_columns();
-std::vector<std::string> csv_values(const Record& r);
 
 }  // namespace mtb

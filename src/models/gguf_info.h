@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "core/roofline.h"
+#include "models/model_shape.h"
 #include "core/tokens.h"
 
 namespace mtb {

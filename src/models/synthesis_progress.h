@@ -1,4 +1,5 @@
-// One self-updating terminal line for long work (model synthesis), shared by the subcommands.
+// Terminal lines for model synthesis (a file takes seconds to minutes), shared by every command
+// that makes model files.
 #pragma once
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -8,10 +9,10 @@
 #include <string>
 #include <vector>
 
-#include "core/printers.h"
+#include "core/text_table.h"
 #include "models/gguf_synth.h"
 
-namespace mtb::cli {
+namespace mtb {
 
 // Prints "  synthesizing <what>:  45% (450 MiB of 988 MiB)" to stderr, redrawn only when the
 // percentage changes.
@@ -33,4 +34,4 @@ inline std::function<void(const std::vector<std::string>&)> side_by_side_line(co
   };
 }
 
-}  // namespace mtb::cli
+}  // namespace mtb

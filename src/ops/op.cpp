@@ -101,6 +101,12 @@ Op op_from_name(const std::string& name) {
   throw std::runtime_error(fmt::format("unknown op '{}' (choose from {})", name, fmt::join(names, ", ")));
 }
 
+bool is_op_name(const std::string& name) {
+  for (const auto& n : kNames)
+    if (name == n.name) return true;
+  return false;
+}
+
 bool uses_heads(Op op) {
   return op == Op::rope || op == Op::sdpa || op == Op::mhsa || op == Op::encoder_layer || op == Op::decoder_layer;
 }

@@ -28,6 +28,7 @@ enum class Op { layer_norm, rms_norm, softmax, linear, matmul_quant, rope, swigl
 const std::vector<Op>& all_ops();
 std::string op_name(Op op);        // "layer_norm"
 Op op_from_name(const std::string& name);  // throws listing the names
+bool is_op_name(const std::string& name);
 
 bool uses_heads(Op op);  // rope and the attention ops
 bool uses_mask(Op op);   // the attention ops

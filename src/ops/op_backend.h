@@ -1,5 +1,5 @@
 // The op seam: how a framework runs one benchmarked operator (`mtb ops`). The harness
-// (ops/op_harness.h) owns every clock, the verification and the roofline; a backend only prepares
+// (ops/op_harness.h, beside this seam) owns every clock, the verification and the roofline; a backend only prepares
 // the op once and computes it on request. Adding a framework = an OpBackend in its folder + one line
 // in backends/op_registry.cpp.
 //
@@ -21,7 +21,7 @@
 #include <string>
 #include <vector>
 
-#include "backends/backend.h"  // Support, Unsupported, DeviceInfo
+#include "core/device.h"
 #include "ops/inputs.h"
 #include "ops/op.h"
 

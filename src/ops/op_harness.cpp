@@ -3,50 +3,39 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
 
-#include "core/harness.h"  // peak_rss_bytes, utc_now_iso8601
-#include "core/store.h"    // write_file_atomic
+#include "core/process_memory.h"
+#include "core/store.h"  // write_file_atomic
+#include "ops/op_derived.h"
 #include "ops/reference.h"
 
 namespace mtb::ops {
 namespace fs = std::filesystem;
 namespace {
 
-using Clock = std::chrono::steady_clock;
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
-
 // Enough untimed calls to reach steady state (caches, allocator, thread pool): `warmup` calls or a
 // quarter of the time cap, whichever ends first, and at least one.
-int warm_up(OpInstance& inst, const OpCase& c, int slots) {
-  const auto t0 = Clock::now();
+int warm_up(const Clock& clock, OpInstance& inst, const OpCase& c, int slots) {
+  const double t0 = clock.now_s();
   int n = 0;
   do {
     inst.run(n % slots);
     ++n;
-  } while (n < c.warmup && seconds_since(t0) < c.time_cap_s / 4);
+  } while (n < c.warmup && seconds_since(clock, t0) < c.time_cap_s / 4);
   return n;
 }
 
-// Timed calls, one sample each, rotating input copies; stops when the 95% interval of the median is
-// within the target of it (after min_reps), at the time cap, or at a hard ceiling of calls.
-std::string timed_reps(OpInstance& inst, const OpCase& c, int slots, std::vector<double>& ms) {
-  constexpr size_t kMaxReps = 100000;
-  const auto start = Clock::now();
-  size_t next_check = static_cast<size_t>(std::max(c.min_reps, 2));
+// Timed calls, one sample each, rotating input copies, until the stopping rule says why they end.
+std::string timed_reps(const Clock& clock, StoppingRule& rule, OpInstance& inst, int slots, std::vector<double>& ms) {
+  const double start = clock.now_s();
   for (size_t i = 0;; ++i) {
-    const auto t0 = Clock::now();
+    const double t0 = clock.now_s();
     inst.run(static_cast<int>(i % static_cast<size_t>(slots)));
-    ms.push_back(seconds_since(t0) * 1e3);
-    if (ms.size() >= next_check) {
-      if (median_precise(ms, c.target_rel_ci, c.min_reps)) return "converged";
-      next_check = ms.size() + std::max<size_t>(2, ms.size() / 8);  // summaries cost O(n log n): check sparsely
-    }
-    if (seconds_since(start) >= c.time_cap_s && ms.size() >= 2) return "time cap";
-    if (ms.size() >= kMaxReps) return "max reps";
+    ms.push_back(seconds_since(clock, t0) * 1e3);
+    if (std::string why = rule.stop(ms, seconds_since(clock, start)); !why.empty()) return why;
   }
 }
 
@@ -87,24 +76,27 @@ OpRecord run_op_case(OpBackend& backend, const OpCase& c, const OpContext& ctx,
   auto say = [&](const std::string& s) {
     if (progress) progress(s);
   };
-  const auto wall0 = Clock::now();
+  const Clock& clock = *ctx.clock;
+  ConvergedOrCapped own_rule(c.target_rel_ci, c.min_reps, c.time_cap_s);
+  StoppingRule& rule = ctx.stopping ? *ctx.stopping : own_rule;
+  const double wall0 = clock.now_s();
   OpRecord r;
   r.spec = c;
   r.started_at = utc_now_iso8601();
   r.backend_version = backend.version();
   auto finish = [&](Status st, std::string why) {
+    // Every record carries the op's arithmetic, timed or not; an op that is not one has none.
+    if (is_op_name(c.op)) derive_op_numbers(r, ctx.calibration);
     r.status = st;
     r.error = std::move(why);
     r.peak_rss_bytes = peak_rss_bytes();
-    r.wall_s = seconds_since(wall0);
+    r.wall_s = seconds_since(clock, wall0);
     return r;
   };
   try {
     const Op op = op_from_name(c.op);
     const OpShape s = c.shape();
     r.title = op_title(op, s);
-    r.flops = op_flops(op, s);
-    r.min_bytes = op_min_bytes(op, s, dtype_bytes(c.dtype));
     for (const auto& d : backend.devices())
       if (d.name == c.device) r.device_name = d.description;
 
@@ -138,24 +130,9 @@ OpRecord run_op_case(OpBackend& backend, const OpCase& c, const OpContext& ctx,
     if (!r.verification.ok) return finish(Status::failed, "verification failed: " + r.verification.message());
 
     say("warm-up");
-    r.warmup_reps = warm_up(*inst, c, r.slots);
+    r.warmup_reps = warm_up(clock, *inst, c, r.slots);
     say("timing");
-    r.stop = timed_reps(*inst, c, r.slots, r.samples_ms);
-    r.ms = summarize(r.samples_ms);
-    r.median_ci = median_ci95(r.samples_ms);
-
-    const double sec = r.ms.median / 1e3;
-    r.gflops = r.flops / sec / 1e9;
-    r.gbs = r.min_bytes / sec / 1e9;
-    if (ctx.calibration) {
-      const Calibration& cal = *ctx.calibration;
-      r.calibration = fmt::format("{} ({}; {:.1f} GB/s, {:.3f} TFLOP/s, measured {})", cal.description, cal.matmul_desc,
-                                  cal.bandwidth_gbs, cal.matmul_tflops, cal.measured_at);
-      if (cal.matmul_tflops > 0) r.pct_flops = 100 * r.gflops / (cal.matmul_tflops * 1e3);
-      if (cal.bandwidth_gbs > 0) r.pct_bw = 100 * r.gbs / cal.bandwidth_gbs;
-      // Attainable = min(peak, intensity x bandwidth), so achieved/attainable is the larger share.
-      r.roofline_pct = std::max(r.pct_flops, r.pct_bw);
-    }
+    r.stop = timed_reps(clock, rule, *inst, r.slots, r.samples_ms);
   } catch (const Unsupported& e) {
     return finish(Status::skipped, e.what());
   } catch (const std::exception& e) {

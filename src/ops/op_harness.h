@@ -1,14 +1,16 @@
 // Runs one `mtb ops` case against a backend: seeded inputs, prepare, verify against the float64
 // reference, warm-up, timed repetitions until the interval is tight or the time cap, roofline.
-// The only code that reads a clock around op work.
+// Reads the clock around op work (through core/clock.h); the derived figures are op_derived.h's.
 #pragma once
 #include <filesystem>
 #include <functional>
 #include <optional>
 #include <string>
 
-#include "backends/op_backend.h"
+#include "ops/op_backend.h"
 #include "core/calibration.h"
+#include "core/clock.h"
+#include "core/stopping_rule.h"
 #include "ops/op_record.h"
 
 namespace mtb::ops {
@@ -17,6 +19,8 @@ struct OpContext {
   std::optional<Calibration> calibration;  // this device's ceilings (`mtb info --calibrate`)
   std::filesystem::path reference_cache;   // folder caching references across cases; empty: no cache
   int max_slots = 16;                      // input copies at most (OpCase::rotate_mb)
+  const Clock* clock = &steady_clock();
+  StoppingRule* stopping = nullptr;        // null: the case's (ConvergedOrCapped from its timing settings)
 };
 
 // Never throws for a case's own trouble: it comes back as a failed or skipped record.

@@ -2,8 +2,6 @@
 
 #include <fmt/format.h>
 
-#include "core/printers.h"
-#include "core/store.h"
 
 namespace mtb::ops {
 
@@ -34,184 +32,129 @@ std::string OpCase::label() const {
   return s;
 }
 
-void to_json(nlohmann::json& j, const OpCase& c) {
-  j = {{"op", c.op},
-       {"backend", c.backend},
-       {"variant", c.variant},
-       {"device", c.device},
-       {"dtype", c.dtype},
-       {"quant", c.quant},
-       {"mask", c.mask},
-       {"batch_size", c.batch},
-       {"sequence_length", c.seq},
-       {"feature", c.feature},
-       {"heads", c.heads},
-       {"n_threads", c.threads},
-       {"seed", c.seed},
-       {"warmup", c.warmup},
-       {"min_reps", c.min_reps},
-       {"target_rel_ci", c.target_rel_ci},
-       {"time_cap_s", c.time_cap_s},
-       {"rotate_mb", c.rotate_mb},
-       {"timeout_s", c.timeout_s}};
-}
-
-void from_json(const nlohmann::json& j, OpCase& c) {
-  j.at("op").get_to(c.op);
-  j.at("backend").get_to(c.backend);
-  c.variant = j.value("variant", c.variant);
-  c.device = j.value("device", c.device);
-  c.dtype = j.value("dtype", c.dtype);
-  c.quant = j.value("quant", c.quant);
-  c.mask = j.value("mask", c.mask);
-  c.batch = j.value("batch_size", c.batch);
-  c.seq = j.value("sequence_length", c.seq);
-  c.feature = j.value("feature", c.feature);
-  c.heads = j.value("heads", c.heads);
-  c.threads = j.value("n_threads", c.threads);
-  c.seed = j.value("seed", c.seed);
-  c.warmup = j.value("warmup", c.warmup);
-  c.min_reps = j.value("min_reps", c.min_reps);
-  c.target_rel_ci = j.value("target_rel_ci", c.target_rel_ci);
-  c.time_cap_s = j.value("time_cap_s", c.time_cap_s);
-  c.rotate_mb = j.value("rotate_mb", c.rotate_mb);
-  c.timeout_s = j.value("timeout_s", c.timeout_s);
-}
-
-void to_json(nlohmann::json& j, const OpRecord& r) {
-  j = r.spec;  // the axes at the top level, as `mtb llm`'s records
-  j.update({{"name", r.title},
-            {"status", to_string(r.status)},
-            {"error", r.error},
-            {"verification", r.verification},
-            {"warmup_reps", r.warmup_reps},
-            {"samples_ms", r.samples_ms},
-            {"ms", r.ms},
-            {"median_ci95_ms", {r.median_ci.lo, r.median_ci.hi}},
-            {"stop", r.stop},
-            {"slots", r.slots},
-            {"rotated_bytes", r.rotated_bytes},
-            {"flops", r.flops},
-            {"min_bytes", r.min_bytes},
-            {"gflops", r.gflops},
-            {"gbs", r.gbs},
-            {"pct_flops", r.pct_flops},
-            {"pct_bw", r.pct_bw},
-            {"roofline_pct", r.roofline_pct},
-            {"calibration", r.calibration},
-            {"backend_version", r.backend_version},
-            {"device_name", r.device_name},
-            {"started_at", r.started_at},
-            {"wall_s", r.wall_s},
-            {"peak_rss_bytes", r.peak_rss_bytes},
-            {"extra", r.extra}});
-}
-
-void from_json(const nlohmann::json& j, OpRecord& r) {
-  r.spec = j.get<OpCase>();
-  r.title = j.value("name", "");
-  r.status = status_from_string(j.at("status").get<std::string>());
-  r.error = j.value("error", "");
-  if (j.contains("verification")) r.verification = j["verification"].get<Verification>();
-  r.warmup_reps = j.value("warmup_reps", 0);
-  r.samples_ms = j.value("samples_ms", std::vector<double>{});
-  if (j.contains("ms")) r.ms = j["ms"].get<Summary>();
-  if (j.contains("median_ci95_ms")) r.median_ci = {j["median_ci95_ms"].at(0).get<double>(), j["median_ci95_ms"].at(1).get<double>()};
-  r.stop = j.value("stop", "");
-  r.slots = j.value("slots", 1);
-  r.rotated_bytes = j.value("rotated_bytes", 0.0);
-  r.flops = j.value("flops", 0.0);
-  r.min_bytes = j.value("min_bytes", 0.0);
-  r.gflops = j.value("gflops", 0.0);
-  r.gbs = j.value("gbs", 0.0);
-  r.pct_flops = j.value("pct_flops", 0.0);
-  r.pct_bw = j.value("pct_bw", 0.0);
-  r.roofline_pct = j.value("roofline_pct", 0.0);
-  r.calibration = j.value("calibration", "");
-  r.backend_version = j.value("backend_version", "");
-  r.device_name = j.value("device_name", "");
-  r.started_at = j.value("started_at", "");
-  r.wall_s = j.value("wall_s", 0.0);
-  r.peak_rss_bytes = j.value("peak_rss_bytes", uint64_t{0});
-  r.extra = j.value("extra", nlohmann::json::object());
-}
-
 namespace {
 
-std::string num(double v) { return fmt::format("{:.6g}", v); }
+using R = OpRecord;
 
-// The ancestor's columns (its report reads these), then mtb's. The ancestor's `framework` is the
-// library and its `backend` the device; duration_ms is the mean time per call.
-const std::vector<std::string>& csv_header() {
-  static const std::vector<std::string> h{
-      "name", "framework", "backend", "compile", "batch_size", "sequence_length", "num_warmup_iterations",
-      "num_iterations", "num_repeats", "median_ms", "duration_ms", "std_ms", "dtype",
-      // mtb's
-      "op", "variant", "feature", "heads", "mask", "quant", "n_threads", "status", "error", "median_ci95_lo_ms",
-      "median_ci95_hi_ms", "mean_ci95_lo_ms", "mean_ci95_hi_ms",
-      "min_ms", "stop", "verified", "rel_err", "tolerance", "rms_rel_err", "rms_tolerance", "flops", "min_bytes", "gflops", "gbs", "pct_flops",
-      "pct_bw", "roofline_pct", "slots", "backend_version", "device_name", "started_at"};
-  return h;
+template <auto Member>
+Field<R> axis(std::string key) {
+  return field<&OpRecord::spec, Member>(std::move(key)).of_case();
 }
 
-std::vector<std::string> csv_row(const OpRecord& r) {
-  const OpCase& c = r.spec;
-  const bool timed = r.ms.n > 0;
-  auto t = [&](double v) { return timed ? num(v) : std::string(); };
-  const bool checked = r.verification.compared > 0;
-  return {r.title, c.backend, c.device, c.variant == "eager" ? "False" : "True", std::to_string(c.batch),
-          std::to_string(c.seq), std::to_string(r.warmup_reps), std::to_string(r.samples_ms.size()), "1",
-          t(r.ms.median), t(r.ms.mean), t(r.ms.stddev), c.dtype,
-          c.op, c.variant, std::to_string(c.feature), std::to_string(c.heads), c.mask, c.quant,
-          std::to_string(c.threads), to_string(r.status), r.error, t(r.median_ci.lo), t(r.median_ci.hi), t(r.ms.ci95_lo),
-          t(r.ms.ci95_hi), t(r.ms.min), r.stop,
-          checked ? (r.verification.ok ? "True" : "False") : "", checked ? num(r.verification.rel_err) : "",
-          checked ? num(r.verification.tolerance) : "", checked ? num(r.verification.rms_rel_err) : "",
-          checked ? num(r.verification.rms_tolerance) : "", num(r.flops), num(r.min_bytes), t(r.gflops), t(r.gbs),
-          timed && r.pct_flops > 0 ? num(r.pct_flops) : "", timed && r.pct_bw > 0 ? num(r.pct_bw) : "",
-          timed && r.roofline_pct > 0 ? num(r.roofline_pct) : "", std::to_string(r.slots), r.backend_version,
-          r.device_name, r.started_at};
+std::string num(double v) { return fmt::format("{:.6g}", v); }
+bool timed(const R& r) { return r.ms.n > 0; }
+bool checked(const R& r) { return r.verification.compared > 0; }
+// A figure that exists only once the op was timed (or verified): empty otherwise.
+std::function<std::string(const R&)> if_timed(double (*v)(const R&)) {
+  return [v](const R& r) { return timed(r) ? num(v(r)) : std::string(); };
+}
+std::function<std::string(const R&)> if_checked(double (*v)(const R&)) {
+  return [v](const R& r) { return checked(r) ? num(v(r)) : std::string(); };
+}
+std::function<std::string(const R&)> if_calibrated(double (*v)(const R&)) {
+  return [v](const R& r) { return timed(r) && v(r) > 0 ? num(v(r)) : std::string(); };
+}
+std::function<std::string(const R&)> console_timed(const char* f, double (*v)(const R&)) {
+  return [f, v](const R& r) { return timed(r) ? fmt::format(fmt::runtime(f), v(r)) : std::string("-"); };
 }
 
 }  // namespace
 
-std::string format_op_csv(const std::vector<OpRecord>& records) {
-  std::string out;
-  const auto& h = csv_header();
-  for (size_t i = 0; i < h.size(); ++i) out += (i ? "," : "") + h[i];
-  out += "\n";
-  for (const auto& r : records) {
-    const auto v = csv_row(r);
-    for (size_t i = 0; i < v.size(); ++i) out += (i ? "," : "") + csv_escape(v[i]);
-    out += "\n";
-  }
-  return out;
+const FieldTable<OpRecord>& op_record_fields() {
+  static const FieldTable<OpRecord> t(
+      {
+          // mlx_transformers_benchmark's layer columns, in its order
+          field<&R::title>("name").csv("name").console("op", 0, false, [](const R& r) { return r.title.empty() ? r.spec.op : r.title; }),
+          axis<&OpCase::backend>("backend").must().csv("framework").console("backend", 1, false, [](const R& r) {
+            return r.spec.backend + (r.spec.variant == "eager" ? "" : "[" + r.spec.variant + "]");
+          }),
+          axis<&OpCase::device>("device").csv("backend").console("device", 2, false, [](const R& r) { return r.spec.device; }),
+          view<R>("compile", [](const R& r) { return r.spec.variant == "eager" ? "False" : "True"; }),
+          axis<&OpCase::batch>("batch_size").csv("batch_size").console("batch", 4, true, [](const R& r) { return std::to_string(r.spec.batch); }),
+          axis<&OpCase::seq>("sequence_length").csv("sequence_length").console("seq", 5, true, [](const R& r) { return std::to_string(r.spec.seq); }),
+          field<&R::warmup_reps>("warmup_reps").csv("num_warmup_iterations"),
+          view<R>("num_iterations", [](const R& r) { return std::to_string(r.samples_ms.size()); }),
+          view<R>("num_repeats", [](const R&) { return std::string("1"); }),
+          field<&R::ms>("ms").unit("ms").csv("median_ms", if_timed([](const R& r) { return r.ms.median; }))
+              .console("median ms", 6, true, console_timed("{:.4f}", [](const R& r) { return r.ms.median; })),
+          view<R>("duration_ms", if_timed([](const R& r) { return r.ms.mean; })),
+          view<R>("std_ms", if_timed([](const R& r) { return r.ms.stddev; })),
+          axis<&OpCase::dtype>("dtype").csv("dtype").console("dtype", 3, false, [](const R& r) { return r.spec.dtype; }),
+          // mtb's
+          axis<&OpCase::op>("op").must().csv("op"),
+          axis<&OpCase::variant>("variant").csv("variant"),
+          axis<&OpCase::feature>("feature").csv("feature"),
+          axis<&OpCase::heads>("heads").csv("heads"),
+          axis<&OpCase::mask>("mask").csv("mask"),
+          axis<&OpCase::quant>("quant").csv("quant"),
+          axis<&OpCase::threads>("n_threads").csv("n_threads"),
+          field<&R::status>("status").must().csv("status").console("status", 13, false, [](const R& r) {
+            std::string s = to_string(r.status);
+            if (!r.error.empty()) s += ": " + r.error;
+            else if (timed(r) && r.stop != "converged") s += " (" + r.stop + ")";
+            return s;
+          }),
+          field<&R::error>("error").csv("error"),
+          field<&R::median_ci>("median_ci95_ms").unit("ms").csv("median_ci95_lo_ms", if_timed([](const R& r) { return r.median_ci.lo; }))
+              .console("± ci95", 7, true, console_timed("{:.1f}%", [](const R& r) { return 100 * r.rel_ci(); })),
+          view<R>("median_ci95_hi_ms", if_timed([](const R& r) { return r.median_ci.hi; })),
+          view<R>("mean_ci95_lo_ms", if_timed([](const R& r) { return r.ms.ci95_lo; })),
+          view<R>("mean_ci95_hi_ms", if_timed([](const R& r) { return r.ms.ci95_hi; })),
+          view<R>("min_ms", if_timed([](const R& r) { return r.ms.min; })),
+          field<&R::stop>("stop").csv("stop"),
+          field<&R::verification>("verification")
+              .csv("verified", [](const R& r) { return checked(r) ? (r.verification.ok ? "True" : "False") : ""; })
+              .console("max err (tol)", 12, true, [](const R& r) {
+                const auto& v = r.verification;
+                return v.compared ? fmt::format("{:.1e} ({:.0e})", v.rel_err, v.tolerance) : std::string("-");
+              }),
+          view<R>("rel_err", if_checked([](const R& r) { return r.verification.rel_err; })),
+          view<R>("tolerance", if_checked([](const R& r) { return r.verification.tolerance; })),
+          view<R>("rms_rel_err", if_checked([](const R& r) { return r.verification.rms_rel_err; })),
+          view<R>("rms_tolerance", if_checked([](const R& r) { return r.verification.rms_tolerance; })),
+          field<&R::flops>("flops").csv("flops"),
+          field<&R::min_bytes>("min_bytes").csv("min_bytes").unit("B"),
+          field<&R::gflops>("gflops").unit("GFLOP/s").csv("gflops", if_timed([](const R& r) { return r.gflops; }))
+              .console("GFLOP/s", 9, true, console_timed("{:.1f}", [](const R& r) { return r.gflops; })),
+          field<&R::gbs>("gbs").unit("GB/s").csv("gbs", if_timed([](const R& r) { return r.gbs; }))
+              .console("GB/s", 10, true, console_timed("{:.1f}", [](const R& r) { return r.gbs; })),
+          field<&R::pct_flops>("pct_flops").unit("%").csv("pct_flops", if_calibrated([](const R& r) { return r.pct_flops; })),
+          field<&R::pct_bw>("pct_bw").unit("%").csv("pct_bw", if_calibrated([](const R& r) { return r.pct_bw; })),
+          field<&R::roofline_pct>("roofline_pct").unit("%").csv("roofline_pct", if_calibrated([](const R& r) { return r.roofline_pct; }))
+              .console("roofline", 11, true, [](const R& r) {
+                return timed(r) && r.roofline_pct > 0 ? fmt::format("{:.1f}%", r.roofline_pct) : std::string("-");
+              }),
+          field<&R::slots>("slots").csv("slots"),
+          field<&R::backend_version>("backend_version").csv("backend_version"),
+          field<&R::device_name>("device_name").csv("device_name"),
+          field<&R::started_at>("started_at").csv("started_at"),
+          // JSON only
+          console_only<R>("reps", 8, true, [](const R& r) { return timed(r) ? std::to_string(r.ms.n) : std::string("-"); }),
+          axis<&OpCase::seed>("seed"),
+          axis<&OpCase::warmup>("warmup"),
+          axis<&OpCase::min_reps>("min_reps"),
+          axis<&OpCase::target_rel_ci>("target_rel_ci"),
+          axis<&OpCase::time_cap_s>("time_cap_s").unit("s"),
+          axis<&OpCase::rotate_mb>("rotate_mb").unit("MB"),
+          axis<&OpCase::timeout_s>("timeout_s").unit("s"),
+          field<&R::samples_ms>("samples_ms").unit("ms"),
+          field<&R::rotated_bytes>("rotated_bytes").unit("B"),
+          field<&R::calibration>("calibration"),
+          field<&R::wall_s>("wall_s").unit("s"),
+          field<&R::peak_rss_bytes>("peak_rss_bytes").unit("B"),
+          field<&R::extra>("extra"),
+      },
+      num);
+  return t;
 }
 
-std::string format_op_table(const std::vector<OpRecord>& records) {
-  std::vector<std::vector<std::string>> rows{{"op", "backend", "device", "dtype", "batch", "seq", "median ms",
-                                              "± ci95", "reps", "GFLOP/s", "GB/s", "roofline", "max err (tol)",
-                                              "status"}};
-  for (const auto& r : records) {
-    const OpCase& c = r.spec;
-    const bool timed = r.ms.n > 0;
-    std::string name = r.title.empty() ? c.op : r.title;
-    std::string backend = c.backend + (c.variant == "eager" ? "" : "[" + c.variant + "]");
-    std::string status = to_string(r.status);
-    if (!r.error.empty()) status += ": " + r.error;
-    else if (timed && r.stop != "converged") status += " (" + r.stop + ")";
-    const auto& v = r.verification;
-    rows.push_back({name, backend, c.device, c.dtype, std::to_string(c.batch), std::to_string(c.seq),
-                    timed ? fmt::format("{:.4f}", r.ms.median) : "-",
-                    timed ? fmt::format("{:.1f}%", 100 * r.rel_ci()) : "-",
-                    timed ? std::to_string(r.ms.n) : "-", timed ? fmt::format("{:.1f}", r.gflops) : "-",
-                    timed ? fmt::format("{:.1f}", r.gbs) : "-",
-                    timed && r.roofline_pct > 0 ? fmt::format("{:.1f}%", r.roofline_pct) : "-",
-                    v.compared ? fmt::format("{:.1e} ({:.0e})", v.rel_err, v.tolerance) : "-", status});
-  }
-  std::vector<bool> numeric(rows[0].size(), false);
-  for (size_t i = 4; i <= 12; ++i) numeric[i] = true;
-  return markdown_table(rows, numeric);
+void to_json(nlohmann::json& j, const OpCase& c) { j = case_to_json(op_record_fields(), c, &OpRecord::spec); }
+void from_json(const nlohmann::json& j, OpCase& c) { c = case_from_json(op_record_fields(), j, &OpRecord::spec); }
+void to_json(nlohmann::json& j, const OpRecord& r) { j = op_record_fields().to_json(r); }
+
+void from_json(const nlohmann::json& j, OpRecord& r) {
+  r = OpRecord{};
+  op_record_fields().from_json(j, r);
 }
 
 }  // namespace mtb::ops

@@ -6,8 +6,9 @@
 #include <string>
 #include <vector>
 
-#include "core/record.h"  // Status
+#include "core/fields.h"
 #include "core/stats.h"
+#include "core/status.h"
 #include "ops/op.h"
 #include "ops/verify.h"
 
@@ -72,14 +73,14 @@ struct OpRecord {
   nlohmann::json extra = nlohmann::json::object();  // the backend's facts: kernels, threads, formats
 };
 
+// The record's fields, each declared once (core/fields.h): JSON both ways, benchmark_results.csv
+// (mlx_transformers_benchmark's layer columns first: its `framework` is the library, its `backend` the
+// device, duration_ms the mean time per call) and the console table.
+const FieldTable<OpRecord>& op_record_fields();
+
 void to_json(nlohmann::json& j, const OpCase& c);
 void from_json(const nlohmann::json& j, OpCase& c);
 void to_json(nlohmann::json& j, const OpRecord& r);
 void from_json(const nlohmann::json& j, OpRecord& r);
-
-// benchmark_results.csv: the ancestor's layer columns first, then mtb's.
-std::string format_op_csv(const std::vector<OpRecord>& records);
-// The terminal table at the end of a run (markdown, as `mtb llm`'s).
-std::string format_op_table(const std::vector<OpRecord>& records);
 
 }  // namespace mtb::ops

@@ -79,32 +79,4 @@ std::string Verification::message() const {
                      worst_index, ref_rms);
 }
 
-void to_json(nlohmann::json& j, const Verification& v) {
-  j = {{"ok", v.ok},
-       {"max_abs_err", v.max_abs_err},
-       {"ref_rms", v.ref_rms},
-       {"rel_err", v.rel_err},
-       {"rms_rel_err", v.rms_rel_err},
-       {"tolerance", v.tolerance},
-       {"rms_tolerance", v.rms_tolerance},
-       {"tolerance_why", v.tolerance_why},
-       {"compared", v.compared},
-       {"non_finite", v.non_finite},
-       {"worst_index", v.worst_index}};
-}
-
-void from_json(const nlohmann::json& j, Verification& v) {
-  v.ok = j.value("ok", false);
-  v.max_abs_err = j.value("max_abs_err", 0.0);
-  v.ref_rms = j.value("ref_rms", 0.0);
-  v.rel_err = j.value("rel_err", 0.0);
-  v.tolerance = j.value("tolerance", 0.0);
-  v.rms_rel_err = j.value("rms_rel_err", 0.0);
-  v.rms_tolerance = j.value("rms_tolerance", 0.0);
-  v.tolerance_why = j.value("tolerance_why", "");
-  v.compared = j.value("compared", int64_t{0});
-  v.non_finite = j.value("non_finite", int64_t{0});
-  v.worst_index = j.value("worst_index", int64_t{-1});
-}
-
 }  // namespace mtb::ops

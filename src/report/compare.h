@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "core/record.h"
+#include "llm/record.h"
 
 namespace mtb::report {
 

@@ -67,11 +67,13 @@ nlohmann::json chart_layout(const Axes& a) {
     x["categoryorder"] = "array";
     x["categoryarray"] = a.x_categories;
   }
-  // Title on the left, short: the mode bar sits on the right of the same line.
-  return {{"title", {{"text", a.title}, {"font", {{"size", 13}}}, {"x", 0.02}, {"xanchor", "left"}}},
+  // The title sits just above the plot, on a line of its own below the mode bar (which plotly puts
+  // at the top right of the figure): on one line, a long title ran under the mode bar's buttons.
+  return {{"title", {{"text", a.title}, {"font", {{"size", 13}}}, {"x", 0.02}, {"xanchor", "left"},
+                     {"yref", "paper"}, {"y", 1}, {"yanchor", "bottom"}, {"pad", {{"b", 8}}}}},
           {"xaxis", x},
           {"yaxis", {{"title", {{"text", a.y_title}}}, {"rangemode", "tozero"}, {"automargin", true}}},
-          {"margin", {{"l", 60}, {"r", 10}, {"t", 40}, {"b", 40}}},
+          {"margin", {{"l", 60}, {"r", 10}, {"t", 64}, {"b", 40}}},
           {"legend", a.legend_right ? nlohmann::json{{"orientation", "v"}, {"x", 1.02}, {"y", 1}, {"font", {{"size", 11}}}}
                                     : nlohmann::json{{"orientation", "h"}, {"yanchor", "top"}, {"y", -0.3},
                                                      {"font", {{"size", 11}}}}},

@@ -21,7 +21,13 @@ std::string describe_machine(const std::vector<const Run*>& runs) {
   add("model_name", "{}");
   add("total_cores", "{} cores");
   add("gpu_cores", "{} GPU cores");
-  add("memory", "memory {}");
+  // mlx_transformers_benchmark wrote "24 GB" in some runs and a bare "24" in others (as mtb does):
+  // a bare number is gigabytes.
+  if (hw.contains("memory") && (hw["memory"].is_string() || hw["memory"].is_number())) {
+    std::string mem = hw["memory"].is_string() ? hw["memory"].get<std::string>() : hw["memory"].dump();
+    if (!mem.empty() && mem.find_first_not_of("0123456789.") == std::string::npos) mem += " GB";
+    parts.push_back("memory " + mem);
+  }
   return fmt::format("{}", fmt::join(parts, " · "));
 }
 

@@ -8,6 +8,7 @@
 #include <sstream>
 #include <tuple>
 
+#include "ops/op_record.h"
 #include "report/ancestor_import.h"
 #include "report/csv_table.h"
 #include "report/run.h"
@@ -42,20 +43,36 @@ nlohmann::json read_settings(const fs::path& dir, std::vector<Problem>& problems
   return nlohmann::json::object();
 }
 
-std::vector<Record> read_results_jsonl(const fs::path& p, std::vector<Problem>& problems) {
+// Every record of a results.jsonl with the line it came from; a line that is not one is a problem.
+template <class R>
+std::vector<std::pair<R, int>> read_results_jsonl(const fs::path& p, std::vector<Problem>& problems) {
   std::ifstream in(p, std::ios::binary);
   if (!in) throw std::runtime_error(fmt::format("{}: cannot open", p.string()));
-  std::vector<Record> out;
+  std::vector<std::pair<R, int>> out;
   std::string line;
   for (int n = 1; std::getline(in, line); ++n) {
     if (line.empty()) continue;
     try {
-      out.push_back(nlohmann::json::parse(line).get<Record>());
+      out.emplace_back(nlohmann::json::parse(line).get<R>(), n);
     } catch (const std::exception& e) {
       problems.push_back({p, fmt::format("line {}: not a record ({}); line skipped", n, e.what())});
     }
   }
   return out;
+}
+
+// An `mtb ops` run's records as the report's layer rows: through their CSV columns (the op record's
+// field table), which carry mlx_transformers_benchmark's layer columns first, so both tools' layer
+// runs are read by one mapping.
+std::vector<LayerRecord> read_op_results(const fs::path& p, std::vector<Problem>& problems) {
+  CsvTable t;
+  t.path = p;
+  t.header = ops::op_record_fields().csv_header();
+  for (const auto& [r, line] : read_results_jsonl<ops::OpRecord>(p, problems)) {
+    t.rows.push_back(ops::op_record_fields().csv_row(r));
+    t.row_lines.push_back(line);
+  }
+  return import_layer_rows(t, problems);
 }
 
 // The kind from the path (…/llm_benchmarks/<hw>/<run>), which both tools write.
@@ -84,15 +101,15 @@ Run load_run(const fs::path& dir, std::vector<Problem>& problems) {
   else
     run.hardware = dir.parent_path().filename().string();  // the ancestor's layer runs have no hardware_string
 
-  if (fs::is_regular_file(dir / kResults)) {  // mtb's own run; its CSV is derived from these records
+  if (fs::is_regular_file(dir / kResults)) {  // mtb's own run: its records; the CSV is derived from them
     run.origin = "mtb";
-    if (kind_from_path(dir) == RunKind::layer) {  // `mtb ops`: its CSV has the ancestor's layer columns first
+    if (kind_from_path(dir) == RunKind::layer) {
       run.kind = RunKind::layer;
-      run.layers = import_layer_rows(read_csv(dir / kCsv), problems);
+      run.layers = read_op_results(dir / kResults, problems);
       return run;
     }
     run.kind = RunKind::llm;
-    run.llm = read_results_jsonl(dir / kResults, problems);
+    for (auto& [r, line] : read_results_jsonl<Record>(dir / kResults, problems)) run.llm.push_back(std::move(r));
     return run;
   }
   run.origin = "ancestor";

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "core/record.h"
+#include "llm/record.h"
 
 namespace e2e {
 

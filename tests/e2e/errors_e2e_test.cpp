@@ -12,19 +12,19 @@ namespace fs = std::filesystem;
 #define EXPECT_CONTAINS(haystack, needle) EXPECT_NE((haystack).find(needle), std::string::npos) << (haystack)
 
 TEST(ErrorsE2E, UnknownModelSuggestsCloseNames) {
-  const Result r = run_mtb("llm -m qwen-2.5-05b-it --measurements " + fresh_dir().string());
+  const Result r = run_mtb("llm -b llamacpp -m qwen-2.5-05b-it --measurements " + fresh_dir().string());
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_CONTAINS(r.out, "unknown model 'qwen-2.5-05b-it'. Did you mean: qwen-2.5-0.5b-it");
 }
 
 TEST(ErrorsE2E, MissingTruncatedAndCorruptGgufAreNamed) {
   const fs::path d = fresh_dir();
-  Result r = run_mtb("llm -m " + (d / "absent.gguf").string() + " -t file --measurements " + d.string());
+  Result r = run_mtb("llm -b llamacpp -m " + (d / "absent.gguf").string() + " -t file --measurements " + d.string());
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_CONTAINS(r.out, "absent.gguf: no such file");
 
   std::ofstream(d / "junk.gguf") << "definitely not gguf";
-  r = run_mtb("llm -m " + (d / "junk.gguf").string() + " -t file --measurements " + d.string());
+  r = run_mtb("llm -b llamacpp -m " + (d / "junk.gguf").string() + " -t file --measurements " + d.string());
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_CONTAINS(r.out, "not a GGUF file");
 
@@ -34,7 +34,7 @@ TEST(ErrorsE2E, MissingTruncatedAndCorruptGgufAreNamed) {
   std::string bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
   ASSERT_GT(bytes.size(), 1000u);
   std::ofstream(d / "cut.gguf", std::ios::binary) << bytes.substr(0, bytes.size() - 1000);
-  r = run_mtb("llm -m " + (d / "cut.gguf").string() + " -t file --measurements " + d.string());
+  r = run_mtb("llm -b llamacpp -m " + (d / "cut.gguf").string() + " -t file --measurements " + d.string());
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_CONTAINS(r.out, "truncated: its tensors need");
   EXPECT_FALSE(fs::exists(d / "llm_benchmarks")) << "nothing should have started";
@@ -59,7 +59,7 @@ TEST(ErrorsE2E, UserGgufRunsAsStoredAndOtherPrecisionsAreSkipped) {
   const fs::path d = fresh_dir();
   const Result path = run_mtb("models --path tiny-qwen3 -t q8_0 2>/dev/null");
   const std::string model = path.out.substr(0, path.out.find('\n'));
-  const Result r = run_mtb("llm -m " + model + " -t file,q8_0,bf16 -p 8 -n 2 -r 1 --cooldown 0 --measurements " + d.string());
+  const Result r = run_mtb("llm -b llamacpp -m " + model + " -t file,q8_0,bf16 -p 8 -n 2 -r 1 --cooldown 0 --measurements " + d.string());
   EXPECT_EQ(r.exit_code, 0) << r.out;
   const auto recs = records(only_run(d));
   ASSERT_EQ(recs.size(), 3u);
@@ -71,7 +71,7 @@ TEST(ErrorsE2E, UserGgufRunsAsStoredAndOtherPrecisionsAreSkipped) {
 
 TEST(ErrorsE2E, UnavailableDeviceIsSkippedAndTheRunGoesOn) {
   const fs::path d = fresh_dir();
-  const Result r = run_mtb("llm -m tiny -t f32 -d metal,cpu -p 8 -n 2 -r 1 --cooldown 0 --measurements " + d.string());
+  const Result r = run_mtb("llm -b llamacpp -m tiny -t f32 -d metal,cpu -p 8 -n 2 -r 1 --cooldown 0 --measurements " + d.string());
   EXPECT_EQ(r.exit_code, 0) << r.out;
   const auto recs = records(only_run(d));
   ASSERT_EQ(recs.size(), 2u);
@@ -82,7 +82,7 @@ TEST(ErrorsE2E, UnavailableDeviceIsSkippedAndTheRunGoesOn) {
 
 TEST(ErrorsE2E, PromptLongerThanTheContextIsSkippedWithTheReason) {
   const fs::path d = fresh_dir();
-  const Result r = run_mtb("llm -m tiny -t f32 -p 8,9000 -n 2 -r 1 --cooldown 0 --measurements " + d.string());
+  const Result r = run_mtb("llm -b llamacpp -m tiny -t f32 -p 8,9000 -n 2 -r 1 --cooldown 0 --measurements " + d.string());
   EXPECT_EQ(r.exit_code, 0) << r.out;
   const auto recs = records(only_run(d));
   ASSERT_EQ(recs.size(), 2u);
@@ -100,12 +100,12 @@ TEST(ErrorsE2E, ResumeOfSomethingThatIsNotARun) {
 
 TEST(ErrorsE2E, BadAxisValuesAreRejectedBeforeAnythingRuns) {
   const fs::path d = fresh_dir();
-  Result r = run_mtb("llm -m tiny -p 64,abc --measurements " + d.string());
+  Result r = run_mtb("llm -b llamacpp -m tiny -p 64,abc --measurements " + d.string());
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_CONTAINS(r.out, "'abc' is not a non-negative whole number");
   r = run_mtb("llm -m tiny -b nosuch --measurements " + d.string());
   EXPECT_CONTAINS(r.out, "backend 'nosuch' is not available in this build");
-  r = run_mtb("llm -m tiny -t q3_x --measurements " + d.string());
+  r = run_mtb("llm -b llamacpp -m tiny -t q3_x --measurements " + d.string());
   EXPECT_CONTAINS(r.out, "unknown precision 'q3_x'");
   EXPECT_FALSE(fs::exists(d / "llm_benchmarks"));
 }
@@ -116,7 +116,7 @@ TEST(ErrorsE2E, AFileSizeLimitStopsTheRunAndKeepsFinishedCases) {
   // 10 KiB (ulimit -f counts 1 KiB blocks in bash): room for settings.json and the first
   // records, not for all twelve.
   const std::string cmd = "bash -c " + sh_quote("ulimit -f 10; exec " + std::string(MTB_BINARY) +
-                                                " llm -m tiny -t f32 -p 1,2,3,4,5,6,7,8,9,10,11,12 -n 2 -r 1 --cooldown 0 --measurements " +
+                                                " llm -b llamacpp -m tiny -t f32 -p 1,2,3,4,5,6,7,8,9,10,11,12 -n 2 -r 1 --cooldown 0 --measurements " +
                                                 d.string() + " 2>&1");
   FILE* p = popen(cmd.c_str(), "r");
   std::string out;

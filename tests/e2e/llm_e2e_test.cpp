@@ -15,7 +15,7 @@ namespace fs = std::filesystem;
 
 TEST(LlmE2E, TinyRunWritesTheThreeFilesWithSaneFields) {
   const fs::path root = fresh_dir();
-  const Result r = run_mtb("llm -m tiny -t f32,q4_0 -p 16,32 -n 8 -r 3 --cooldown 0 --measurements " + root.string());
+  const Result r = run_mtb("llm -b llamacpp -m tiny -t f32,q4_0 -p 16,32 -n 8 -r 3 --cooldown 0 --measurements " + root.string());
   ASSERT_EQ(r.exit_code, 0) << r.out;
   const fs::path run = only_run(root);
   EXPECT_NE(run.parent_path().filename().string().find("GB"), std::string::npos);  // hardware string
@@ -65,7 +65,7 @@ TEST(LlmE2E, TinyRunWritesTheThreeFilesWithSaneFields) {
 
 TEST(LlmE2E, SameSeedSameGreedyTokensOtherSeedOthers) {
   const fs::path a = fresh_dir() / "a", b = fresh_dir() / "b", c = fresh_dir() / "c";
-  const std::string args = "llm -m tiny-llama -t f32 -p 16 -n 12 -r 2 --cooldown 0 ";
+  const std::string args = "llm -b llamacpp -m tiny-llama -t f32 -p 16 -n 12 -r 2 --cooldown 0 ";
   ASSERT_EQ(run_mtb(args + "--seed 5 --measurements " + a.string()).exit_code, 0);
   ASSERT_EQ(run_mtb(args + "--seed 5 --measurements " + b.string()).exit_code, 0);
   ASSERT_EQ(run_mtb(args + "--seed 6 --measurements " + c.string()).exit_code, 0);
@@ -78,7 +78,7 @@ TEST(LlmE2E, SameSeedSameGreedyTokensOtherSeedOthers) {
 
 TEST(LlmE2E, ZooSpecRunsAsTheRealArchitecture) {
   const fs::path root = fresh_dir();
-  const Result r = run_mtb("llm -m qwen-2.5-0.5b-it -t q8_0 -p 8 -n 2 -r 1 --warmup 0 --cooldown 0 --measurements " + root.string());
+  const Result r = run_mtb("llm -b llamacpp -m qwen-2.5-0.5b-it -t q8_0 -p 8 -n 2 -r 1 --warmup 0 --cooldown 0 --measurements " + root.string());
   ASSERT_EQ(r.exit_code, 0) << r.out;
   const auto recs = records(only_run(root));
   ASSERT_EQ(recs.size(), 1u);
@@ -89,7 +89,7 @@ TEST(LlmE2E, ZooSpecRunsAsTheRealArchitecture) {
 
 TEST(LlmE2E, AKilledWorkerFailsOneCaseAndTheRunGoesOn) {
   const fs::path root = fresh_dir();
-  const Result r = run_mtb("llm -m tiny -t f32 -p 8,16,32 -n 4 -r 1 --cooldown 0 --measurements " + root.string(),
+  const Result r = run_mtb("llm -b llamacpp -m tiny -t f32 -p 8,16,32 -n 4 -r 1 --cooldown 0 --measurements " + root.string(),
                     "MTB_TEST_CRASH_CASE='p16 '");
   EXPECT_EQ(r.exit_code, 3) << r.out;  // some case failed
   const auto recs = records(only_run(root));
@@ -102,7 +102,7 @@ TEST(LlmE2E, AKilledWorkerFailsOneCaseAndTheRunGoesOn) {
 
 TEST(LlmE2E, ResumeCompletesARunKilledWithSigkill) {
   const fs::path root = fresh_dir();
-  const pid_t pid = start_mtb("llm -m tiny -t f32 -p 8,16,24,32,40,48 -n 16 -r 3 --cooldown 0.5 --measurements " + root.string());
+  const pid_t pid = start_mtb("llm -b llamacpp -m tiny -t f32 -p 8,16,24,32,40,48 -n 16 -r 3 --cooldown 0.5 --measurements " + root.string());
   // Wait for the first finished case, then kill mtb without warning.
   const fs::path run = wait_for_first_record(root);
   ASSERT_FALSE(run.empty()) << "no case finished in 2 minutes";
@@ -128,7 +128,7 @@ TEST(LlmE2E, ResumeCompletesARunKilledWithSigkill) {
 
 TEST(LlmE2E, OutputFormatsAreReadersOfTheSameRecords) {
   const fs::path root = fresh_dir();
-  const std::string args = "llm -m tiny -t q4_0 -p 8 -n 2 -r 1 --cooldown 0 --measurements " + root.string();
+  const std::string args = "llm -b llamacpp -m tiny -t q4_0 -p 8 -n 2 -r 1 --cooldown 0 --measurements " + root.string();
   const Result j = run_mtb(args + " -o jsonl 2>/dev/null");
   const auto line = j.out.substr(0, j.out.find('\n'));
   EXPECT_EQ(nlohmann::json::parse(line)["n_prompt"], 8);
@@ -140,7 +140,7 @@ TEST(LlmE2E, OutputFormatsAreReadersOfTheSameRecords) {
 
 TEST(LlmE2E, BatchAndDepthAxesRun) {
   const fs::path root = fresh_dir();
-  const Result r = run_mtb("llm -m tiny -t f32 -p 16 -n 4 --batch 1,3 --depth 0,32 -r 1 --cooldown 0 --measurements " + root.string());
+  const Result r = run_mtb("llm -b llamacpp -m tiny -t f32 -p 16 -n 4 --batch 1,3 --depth 0,32 -r 1 --cooldown 0 --measurements " + root.string());
   ASSERT_EQ(r.exit_code, 0) << r.out;
   const auto recs = records(only_run(root));
   ASSERT_EQ(recs.size(), 4u);
@@ -152,14 +152,14 @@ TEST(LlmE2E, PromptFileIsTokenizedByTheModelsTokenizer) {
   {
     std::ofstream(root / "prompt.txt") << "Which framework is fastest on my machine, and by how much? ";
   }
-  const std::string common = "llm -m tiny -t f32,q8_0 -p 48 -n 2 -r 1 --cooldown 0 ";
+  const std::string common = "llm -b llamacpp -m tiny -t f32,q8_0 -p 48 -n 2 -r 1 --cooldown 0 ";
   ASSERT_EQ(run_mtb(common + "--prompt-file " + (root / "prompt.txt").string() + " --measurements " + (root / "a").string()).exit_code, 0);
   ASSERT_EQ(run_mtb(common + "--measurements " + (root / "b").string()).exit_code, 0);
   const auto text = records(only_run(root / "a")), seeded = records(only_run(root / "b"));
   EXPECT_EQ(text[0].tokens_hash, text[1].tokens_hash);  // same text, same tokenizer: same ids
   EXPECT_NE(text[0].tokens_hash, seeded[0].tokens_hash);
   EXPECT_EQ(text[0].spec.prompt_file, (root / "prompt.txt").string());
-  EXPECT_EQ(run_mtb("llm -m tiny --prompt-file /nonexistent.txt --measurements " + root.string()).exit_code, 1);
+  EXPECT_EQ(run_mtb("llm -b llamacpp -m tiny --prompt-file /nonexistent.txt --measurements " + root.string()).exit_code, 1);
 }
 
 // On a machine with a CUDA build and a GPU this runs; elsewhere it says why it skipped.
@@ -170,7 +170,7 @@ TEST(GpuE2E, TinyModelRunsOnCuda) {
   for (const auto& d : j["hardware_info"]["devices"]) cuda |= d["device"] == "cuda";
   if (!cuda) GTEST_SKIP() << "no CUDA device in this build or machine (CPU-only build, or no GPU)";
   const fs::path root = fresh_dir();
-  const Result r = run_mtb("llm -m tiny -t f32,q4_0 -d cuda -p 64 -n 16 -r 2 --cooldown 0 --measurements " + root.string());
+  const Result r = run_mtb("llm -b llamacpp -m tiny -t f32,q4_0 -d cuda -p 64 -n 16 -r 2 --cooldown 0 --measurements " + root.string());
   ASSERT_EQ(r.exit_code, 0) << r.out;
   for (const auto& rec : records(only_run(root))) {
     EXPECT_EQ(rec.status, mtb::Status::ok) << rec.error;
@@ -187,7 +187,7 @@ TEST(LlmE2E, CtrlCStopsCleanlyAndKeepsFinishedCases) {
   const fs::path root = fresh_dir();
   const fs::path log = root / "out.log";
   const std::string tag = "MTB_TEST_TAG=ctrl-c-" + std::to_string(getpid());  // inherited by the workers
-  const pid_t pid = start_mtb("llm -m tiny -t f32 -p 8,16,24,32,40,48 -n 16 -r 3 --cooldown 0.5 --no-report --measurements " +
+  const pid_t pid = start_mtb("llm -b llamacpp -m tiny -t f32 -p 8,16,24,32,40,48 -n 16 -r 3 --cooldown 0.5 --no-report --measurements " +
                                   root.string(),
                               log.string(), {tag});
   const fs::path run = wait_for_first_record(root);
@@ -211,4 +211,30 @@ TEST(LlmE2E, CtrlCStopsCleanlyAndKeepsFinishedCases) {
     const std::string e{std::istreambuf_iterator<char>(env), std::istreambuf_iterator<char>()};
     EXPECT_EQ(e.find(tag), std::string::npos) << "process " << p.path().filename() << " of the run is still alive";
   }
+}
+
+TEST(LlmE2E, TheDefaultComparesEveryInProcessFramework) {
+  const fs::path root = fresh_dir();
+  const Result r = run_mtb("llm -m tiny -t f32 -p 8 -n 2 -r 1 --warmup 0 --cooldown 0 --no-report --measurements " + root.string());
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  std::set<std::string> backends;
+  for (const auto& rec : records(only_run(root))) backends.insert(rec.spec.backend);
+  std::set<std::string> expected{"llamacpp"};
+#ifdef MTB_HAVE_TORCH
+  expected.insert("torch");
+#endif
+#ifdef MTB_HAVE_MLX
+  expected.insert("mlx");
+#endif
+  EXPECT_EQ(backends, expected) << r.out;
+}
+
+TEST(LlmE2E, TheReportOfAnotherRootIsWrittenBesideIt) {
+  const fs::path root = fresh_dir() / "runs";
+  const Result r = run_mtb("llm -b llamacpp -m tiny -t f32 -p 8 -n 2 -r 1 --warmup 0 --cooldown 0 --measurements " + root.string());
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  const fs::path index = root.string() + "-site/index.html";
+  EXPECT_TRUE(fs::exists(index)) << r.out;
+  EXPECT_NE(r.out.find("Report of every run under " + root.string() + ": " + fs::absolute(index).string()), std::string::npos)
+      << r.out;
 }

@@ -304,10 +304,13 @@ TEST(ServerE2E, NoServerListeningIsAClearFailure) {
     url = gone.url();
   }
   const fs::path root = fresh_dir();
-  const Result r = run_mtb("llm -m tiny -t f32 -b server --server-url " + url + " -p 8 -n 2 -r 1 --cooldown 0 --measurements " +
-                           root.string());
+  // A running server has one model loaded, whatever -t says: one case, at the first precision.
+  const Result r = run_mtb("llm -m tiny -t f32,q8_0,q4_0 -b server --server-url " + url +
+                           " -p 8 -n 2 -r 1 --cooldown 0 --measurements " + root.string());
   EXPECT_EQ(r.exit_code, 3) << r.out;
+  EXPECT_CONTAINS(r.out, "(server: the model it has loaded, measured once, as -t f32)");
   const auto recs = records(only_run(root));
   ASSERT_EQ(recs.size(), 1u);
+  EXPECT_EQ(recs[0].spec.precision, "f32");
   EXPECT_CONTAINS(recs[0].error, "could not connect to " + url);
 }

@@ -1,12 +1,14 @@
-// `mtb compare`: the statistics on synthetic records, then the binary on real runs of one plan and on
-// a copy with one case slowed by 20%.
+// `mtb compare`: the statistics, then the binary, on synthetic records: two runs of one plan, and a
+// copy with one case slowed by 20%. Synthetic, so a busy machine changes nothing.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <random>
 #include <sstream>
 
 #include "core/stats.h"
+#include "llm/derived.h"
 #include "report/compare.h"
 #include "report/run.h"
 #include "test_support.h"
@@ -20,7 +22,7 @@ Record record(const std::string& precision, int n_prompt, std::vector<double> pr
   r.spec = {.model = "tiny", .backend = "llamacpp", .device = "cpu", .precision = precision, .n_prompt = n_prompt, .n_gen = 8};
   r.prompt_s = std::move(prompt_s);
   r.gen_s = std::move(gen_s);
-  r.summarize_samples();
+  derive_numbers(r);
   return r;
 }
 
@@ -55,6 +57,29 @@ TEST(CompareRecords, MatchesCasesAndFlagsOnlyTheSlowedOne) {
   EXPECT_EQ(regressions(c, 25).size(), 0u);
 }
 
+// A run folder of the same four cases (f32 and q4_0, prompts 16 and 64), each timed 8 times with
+// seeded noise of about 1%: two seeds are two runs of one plan on a steady machine.
+fs::path synthetic_run(const fs::path& root, const std::string& stamp, uint32_t seed) {
+  const fs::path dir = root / "llm_benchmarks" / "Test_CPU_2C_24GB" / stamp;
+  fs::create_directories(dir);
+  test::write_text(dir / "settings.json", R"({"datetime": ")" + stamp + R"(", "plan": {"axes": {}, "cases": []}})");
+  std::mt19937 rng(seed);
+  std::normal_distribution<double> noise(1.0, 0.01);
+  std::string out;
+  for (const char* precision : {"f32", "q4_0"})
+    for (int n_prompt : {16, 64}) {
+      const double base = precision == std::string("f32") ? 0.010 : 0.005;
+      std::vector<double> pp, tg;
+      for (int i = 0; i < 8; ++i) {
+        pp.push_back(base * n_prompt / 16 * noise(rng));
+        tg.push_back(2 * base * noise(rng));
+      }
+      out += nlohmann::json(record(precision, n_prompt, pp, tg)).dump() + "\n";
+    }
+  test::write_text(dir / "results.jsonl", out);
+  return dir;
+}
+
 // Copies a run folder, slowing one case (every prompt and generation time x1.25: 20% fewer t/s).
 fs::path slowed_copy(const fs::path& run, const std::string& key) {
   const fs::path dir = test::make_temp_dir("slowed") / run.filename();
@@ -68,7 +93,7 @@ fs::path slowed_copy(const fs::path& run, const std::string& key) {
     if (match_key(r.spec) == key) {
       for (double& s : r.prompt_s) s *= 1.25;
       for (double& s : r.gen_s) s *= 1.25;
-      r.summarize_samples();
+      derive_numbers(r);
       ++slowed;
     }
     out += nlohmann::json(r).dump() + "\n";
@@ -85,48 +110,22 @@ size_t count(const std::string& text, const std::string& what) {
 }
 
 TEST(CompareCli, TwoRunsOfOnePlanShowNoSignificantChange) {
-  MTB_REQUIRE_TINY_RUNS();
-  if (const std::string busy = test::busy_machine_reason(); !busy.empty()) GTEST_SKIP() << busy;
-  const auto& runs = test::tiny_runs();
-  // The control: the plan run a third time. If the control differs from either run, the VM's speed
-  // moved under them (seen here: the same case 16 to 45% slower seconds later with nothing else
-  // running), and no comparison of a and b can be exact: the test says so instead of guessing.
-  // A 10% bar: this VM's run-to-run spread, still half of the 20% the other test must catch.
-  if (const fs::path control = test::control_run(); !control.empty()) {
-    for (const fs::path& run : {runs.a, runs.b}) {
-      const auto c = test::run_mtb(fmt::format("compare '{}' '{}' --threshold 10", run.string(), control.string()));
-      if (c.out.find(", 0 significant changes") == std::string::npos)
-        GTEST_SKIP() << "the machine's own speed drifted while the fixture ran: the control run (the plan run "
-                        "a third time) already differs from "
-                     << run.filename().string() << ":\n"
-                     << c.out;
-    }
-  }
-  const auto r = test::run_mtb(fmt::format("compare '{}' '{}' --threshold 10 --fail-above 10", runs.a.string(), runs.b.string()));
+  const fs::path root = test::make_temp_dir("same-plan");
+  const fs::path a = synthetic_run(root, "2026-12-01__10:00:00", 1), b = synthetic_run(root, "2026-12-01__11:00:00", 2);
+  const auto r = test::run_mtb(fmt::format("compare '{}' '{}' --threshold 10 --fail-above 10", a.string(), b.string()));
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_NE(r.out.find("4 matched cases, 0 significant changes"), std::string::npos) << r.out;
   EXPECT_EQ(count(r.out, "SLOWER"), 0u) << r.out;
 }
 
 TEST(CompareCli, ACopyWithOneCaseSlowedReportsExactlyThatCase) {
-  MTB_REQUIRE_TINY_RUNS();
-  const auto& runs = test::tiny_runs();
-  if (const std::string busy = test::busy_machine_reason(); !busy.empty()) GTEST_SKIP() << busy;
-  // Slow the quietest case of run A: whether 20% stands out depends on that case's own spread, which
-  // on a loaded machine can exceed 20% (then no honest test can tell, and this one says so).
+  const fs::path a = synthetic_run(test::make_temp_dir("slowed-plan"), "2026-12-01__10:00:00", 3);
   std::vector<Problem> problems;
-  const report::Run a = load_run(runs.a, problems);
-  const Record* quiet = nullptr;
-  auto spread = [](const Record& r) { return std::max(r.prompt_tps.cv(), r.gen_tps.cv()); };
-  for (const Record& r : a.llm)
-    if (!quiet || spread(r) < spread(*quiet)) quiet = &r;
-  ASSERT_NE(quiet, nullptr);
-  if (spread(*quiet) > 0.10)
-    GTEST_SKIP() << "the machine is too noisy: the quietest case of " << runs.a << " varies by "
-                 << 100 * spread(*quiet) << "% (sd/mean), so a 20% change is within its noise";
-  const std::string key = match_key(quiet->spec);
-  const fs::path slowed = slowed_copy(runs.a, key);
-  const auto r = test::run_mtb(fmt::format("compare '{}' '{}'", runs.a.string(), slowed.string()));
+  const report::Run run = load_run(a, problems);
+  ASSERT_EQ(run.llm.size(), 4u);
+  const std::string key = match_key(run.llm[1].spec);
+  const fs::path slowed = slowed_copy(a, key);
+  const auto r = test::run_mtb(fmt::format("compare '{}' '{}'", a.string(), slowed.string()));
   EXPECT_EQ(r.exit_code, 0) << r.err;  // no --fail-above: report only
   EXPECT_NE(r.out.find("4 matched cases, 2 significant changes"), std::string::npos) << r.out;
   std::istringstream lines(r.out);
@@ -139,10 +138,10 @@ TEST(CompareCli, ACopyWithOneCaseSlowedReportsExactlyThatCase) {
     }
   EXPECT_EQ(slower_lines, 2) << r.out;  // its prompt and its generation throughput
 
-  const auto gate = test::run_mtb(fmt::format("compare '{}' '{}' --fail-above 10", runs.a.string(), slowed.string()));
+  const auto gate = test::run_mtb(fmt::format("compare '{}' '{}' --fail-above 10", a.string(), slowed.string()));
   EXPECT_EQ(gate.exit_code, 4) << gate.out << gate.err;
   EXPECT_NE(gate.err.find("regression: " + key + " pp t/s -20.0%"), std::string::npos) << gate.err;
-  const auto loose = test::run_mtb(fmt::format("compare '{}' '{}' --fail-above 25", runs.a.string(), slowed.string()));
+  const auto loose = test::run_mtb(fmt::format("compare '{}' '{}' --fail-above 25", a.string(), slowed.string()));
   EXPECT_EQ(loose.exit_code, 0) << loose.err;
 }
 

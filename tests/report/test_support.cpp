@@ -9,7 +9,6 @@
 #include <random>
 #include <sstream>
 #include <stdexcept>
-#include <thread>
 
 namespace mtb::test {
 namespace fs = std::filesystem;
@@ -65,25 +64,6 @@ const TinyRuns& tiny_runs() {
     return t;
   }();
   return runs;
-}
-
-fs::path control_run() {
-  const fs::path root = std::string(MTB_TINY_RUNS) + "-control";
-  if (!fs::is_directory(root / "llm_benchmarks")) return {};
-  for (const auto& hw : fs::directory_iterator(root / "llm_benchmarks"))
-    for (const auto& run : fs::directory_iterator(hw.path())) return run.path();
-  return {};
-}
-
-std::string busy_machine_reason() {
-  const fs::path p = fs::path(MTB_TINY_RUNS) / "loadavg";
-  if (!fs::exists(p)) return "";
-  const double load = std::stod(read_text(p));
-  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-  if (load <= 1.5 * cores) return "";
-  return fmt::format("the machine was busy while the runs were timed (load average {:.1f} on {} cores): "
-                     "differences between the runs are the other work's, not mtb's",
-                     load, cores);
 }
 
 fs::path seed_dir() {

@@ -20,20 +20,14 @@ CommandResult run_mtb(const std::string& args);
 std::string read_text(const std::filesystem::path& p);
 void write_text(const std::filesystem::path& p, const std::string& text);
 
-// Two real runs of one plan (tiny model, f32 and q4_0, prompts 16 and 64, 8 repetitions), made by
+// Two real runs of one plan (tiny model, f32 and q4_0, prompts 64 and 256, 3 repetitions), made by
 // the CTest fixture mtb_report_tiny_runs (make_tiny_runs.cmake) under one measurement root.
 struct TinyRuns {
   std::filesystem::path root;
   std::filesystem::path a, b;  // run folders, older first
 };
-// The fixture's third run of the same plan (after a and b), under another root; empty when absent.
-std::filesystem::path control_run();
 // Empty paths when the fixture has not run (the test binary started by hand): callers skip.
 const TinyRuns& tiny_runs();
-// Why the tiny runs' timings cannot be trusted, or "" when they can: the 1-minute load average at the
-// end of the fixture above 1.5x the cores means other work shared the cores while they were timed.
-std::string busy_machine_reason();
-
 #define MTB_REQUIRE_TINY_RUNS()                                                                          \
   if (::mtb::test::tiny_runs().root.empty())                                                             \
   GTEST_SKIP() << "no runs at " << MTB_TINY_RUNS << ": run through ctest (fixture mtb_report_tiny_runs makes them)"

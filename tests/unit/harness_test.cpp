@@ -1,20 +1,29 @@
-// The harness's repetition policy with a scripted backend: --ci-stop ends a steady case after the
-// minimum repetitions and never cuts a noisy one short.
+// The harness on a fake clock, with a scripted backend: every figure it records is the script's,
+// exactly; --ci-stop ends a steady case after the minimum repetitions and never cuts a noisy one short.
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <chrono>
-#include <thread>
 
-#include "core/harness.h"
+#include "llm/harness.h"
 
 namespace mtb {
 namespace {
 
-// A session whose prompt pass and decode loop take a scripted time per repetition: steady, or
-// with the decode loop taking 20 ms a step in every other repetition and ~0 ms in the others (so
-// the interval dwarfs the median, far outside the ±50% band asked for below; 20 ms sleeps keep the
-// steady case steady on a loaded machine).
+// Time that passes only when the scripted backend says so.
+class FakeClock final : public Clock {
+ public:
+  double now_s() const override { return t_; }
+  void advance(double s) { t_ += s; }
+
+ private:
+  double t_ = 1000;
+};
+
+FakeClock g_clock;
+
+// A session whose prompt pass takes 20 ms and each decode step 20 ms (steady); noisy: the steps of
+// every other repetition take 5 ms (the interval then dwarfs the median, far outside the ±50% band
+// asked for below); noisy_prompt: every other prompt pass takes 1 ms.
 class ScriptedSession final : public LlmSession {
  public:
   ScriptedSession(bool noisy, bool noisy_prompt, int* reshapes, int* live)
@@ -31,11 +40,11 @@ class ScriptedSession final : public LlmSession {
   std::vector<Token> prefill(const TokenRows& rows) override {
     ++reps_;  // one prefill per repetition (no depth)
     peak_ = std::max(peak_, kInferencePeak);
-    std::this_thread::sleep_for(std::chrono::milliseconds(!noisy_prompt_ || reps_ % 2 == 0 ? 20 : 1));
+    g_clock.advance(!noisy_prompt_ || reps_ % 2 == 0 ? kPromptS : 0.001);
     return std::vector<Token>(rows.size(), 1);
   }
   std::vector<Token> step(std::span<const Token> last) override {
-    if (!noisy_ || reps_ % 2 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    g_clock.advance(!noisy_ || reps_ % 2 == 0 ? kStepS : 0.005);
     return std::vector<Token>(last.begin(), last.end());
   }
   std::vector<float> logits_last(int) override { return {}; }
@@ -43,6 +52,7 @@ class ScriptedSession final : public LlmSession {
   uint64_t device_peak_bytes() const override { return peak_; }
   void restart_memory_peak() override { peak_ = kHeld; }
 
+  static constexpr double kPromptS = 0.020, kStepS = 0.020, kLoadS = 0.5;
   // Device bytes: held once loaded, the peak of loading (weights decoded through temporaries), of a
   // reshape, and of inference.
   static constexpr uint64_t kHeld = 100, kLoadPeak = 1000, kReshapePeak = 500, kInferencePeak = 200;
@@ -65,6 +75,7 @@ class ScriptedBackend final : public LlmBackend {
   std::unique_ptr<LlmSession> load(const LoadRequest&) override {
     ++loads;
     most_live_at_load = std::max(most_live_at_load, live);
+    g_clock.advance(ScriptedSession::kLoadS);
     return std::make_unique<ScriptedSession>(noisy_, noisy_prompt_, &reshapes, &live);
   }
   int loads = 0, reshapes = 0, live = 0, most_live_at_load = 0;
@@ -87,18 +98,44 @@ CaseInput scripted_case(double ci_stop) {
   return in;
 }
 
+const HarnessEnv kFake{&g_clock, nullptr};
+
 Record run(bool noisy, double ci_stop) {
   ScriptedBackend backend(noisy);
-  return run_case(backend, scripted_case(ci_stop), {});
+  return run_case(backend, scripted_case(ci_stop), {}, nullptr, kFake);
 }
 
-TEST(Harness, CiStopEndsASteadyCaseAfterTheMinimum) {
-  // A target wide enough that a loaded machine's scheduling jitter cannot hold the stop back: the
-  // stop comes exactly at the minimum, not before.
-  const Record r = run(false, 5.0);
+TEST(Harness, FiguresAreTheClocksExactly) {
+  const Record r = run(false, 0);
+  ASSERT_EQ(r.status, Status::ok) << r.error;
+  EXPECT_DOUBLE_EQ(r.load_s, ScriptedSession::kLoadS);
+  ASSERT_EQ(r.prompt_s.size(), 12u);
+  for (double s : r.prompt_s) EXPECT_NEAR(s, ScriptedSession::kPromptS, 1e-9);
+  for (double s : r.gen_s) EXPECT_NEAR(s, 3 * ScriptedSession::kStepS, 1e-9);  // n_gen 3 steps after the first token
+  EXPECT_NEAR(r.prompt_tps.median, 4 / ScriptedSession::kPromptS, 1e-6);    // 200 t/s
+  EXPECT_NEAR(r.gen_tps.mean, 3 / (3 * ScriptedSession::kStepS), 1e-6);     // 50 t/s
+  EXPECT_NEAR(r.gen_tps.stddev, 0, 1e-6);
+  EXPECT_NEAR(r.ttft_s.median, ScriptedSession::kPromptS, 1e-9);
+  // The wall time: the load and 12 repetitions of a 20 ms prompt and three 20 ms steps.
+  EXPECT_NEAR(r.wall_s, ScriptedSession::kLoadS + 12 * 0.080, 1e-9);
+}
+
+TEST(Harness, CiStopEndsASteadyCaseAtTheMinimum) {
+  const Record r = run(false, 0.02);
   ASSERT_EQ(r.status, Status::ok) << r.error;
   EXPECT_EQ(r.gen_s.size(), size_t(kMinRepsForStop));
+  EXPECT_EQ(r.prompt_s.size(), size_t(kMinRepsForStop));
   EXPECT_EQ(r.extra["repetitions"]["done"], kMinRepsForStop);
+}
+
+TEST(Harness, AnInjectedStoppingRuleDecides) {
+  struct AfterThree final : StoppingRule {
+    std::string stop(std::span<const double> samples, double) override { return samples.size() >= 3 ? "three" : ""; }
+  } rule;
+  ScriptedBackend backend(/*noisy=*/true);
+  const Record r = run_case(backend, scripted_case(0), {}, nullptr, {&g_clock, &rule});
+  EXPECT_EQ(r.gen_s.size(), 3u);
+  EXPECT_EQ(r.prompt_s.size(), 3u);
 }
 
 TEST(Harness, CiStopNeverCutsANoisyCaseShort) {
@@ -115,12 +152,9 @@ TEST(Harness, WithoutCiStopEveryRepetitionRuns) {
 
 TEST(Harness, SettledGenerationLeavesFurtherRepetitionsToThePrompt) {
   ScriptedBackend backend(/*noisy=*/false, /*noisy_prompt=*/true);
-  const Record r = run_case(backend, scripted_case(0.5), {});
+  const Record r = run_case(backend, scripted_case(0.5), {}, nullptr, kFake);
   ASSERT_EQ(r.status, Status::ok) << r.error;
-  // Generation settled at the minimum, or one later where jitter on a loaded machine (two 60 ms
-  // samples need to be within 8% of each other for the t-interval of 2) held it back.
-  EXPECT_GE(r.gen_s.size(), size_t(kMinRepsForStop));
-  EXPECT_LE(r.gen_s.size(), size_t(kMinRepsForStop + 1));
+  EXPECT_EQ(r.gen_s.size(), size_t(kMinRepsForStop));  // generation settled at the minimum
   EXPECT_EQ(r.prompt_s.size(), 12u);  // the noisy prompt kept going
   EXPECT_EQ(r.extra["repetitions"]["gen"], r.gen_s.size());
   EXPECT_EQ(r.extra["repetitions"]["prompt"], 12);
@@ -131,13 +165,13 @@ TEST(Harness, CasesOfOtherLengthsReuseTheLoadedWeights) {
   LoadedModel keep;
   CaseInput in = scripted_case(0);
   in.spec.reps = 1;
-  const Record a = run_case(backend, in, {}, &keep);
+  const Record a = run_case(backend, in, {}, &keep, kFake);
   in.spec.n_prompt = 8;  // another length: reshaped, not reloaded
-  const Record b = run_case(backend, in, {}, &keep);
+  const Record b = run_case(backend, in, {}, &keep, kFake);
   in.spec.threads = 3;  // another load setting: loaded afresh
-  const Record c = run_case(backend, in, {}, &keep);
+  const Record c = run_case(backend, in, {}, &keep, kFake);
   in.model_path = "other.gguf";  // another file (the next precision's): loaded afresh
-  const Record d = run_case(backend, in, {}, &keep);
+  const Record d = run_case(backend, in, {}, &keep, kFake);
   EXPECT_EQ(backend.loads, 3);
   EXPECT_EQ(backend.reshapes, 1);
   EXPECT_EQ(backend.most_live_at_load, 0) << "the old weights must be released before the new ones load";
@@ -152,9 +186,9 @@ TEST(Harness, PeakMemoryIsInferencesAndTheLoadsIsKeptBeside) {
   LoadedModel keep;
   CaseInput in = scripted_case(0);
   in.spec.reps = 1;
-  const Record loaded = run_case(backend, in, {}, &keep);
+  const Record loaded = run_case(backend, in, {}, &keep, kFake);
   in.spec.n_prompt = 8;
-  const Record reshaped = run_case(backend, in, {}, &keep);
+  const Record reshaped = run_case(backend, in, {}, &keep, kFake);
   ASSERT_EQ(backend.reshapes, 1);
   // The first case of a file and the next read alike: neither carries the load's or the reshape's
   // transients in its peak.

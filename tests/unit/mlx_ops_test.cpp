@@ -2,7 +2,7 @@
 // quant formats: each must pass verification against the float64 reference. Without MLX it skips.
 #include <gtest/gtest.h>
 
-#include "backends/op_backend.h"
+#include "ops/op_backend.h"
 #include "ops/op_harness.h"
 
 using namespace mtb;

@@ -2,7 +2,7 @@
 // each must pass verification against the float64 reference, or be skipped with a stated reason.
 #include <gtest/gtest.h>
 
-#include "backends/op_backend.h"
+#include "ops/op_backend.h"
 #include "ops/op_harness.h"
 
 using namespace mtb;

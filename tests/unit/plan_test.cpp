@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "core/plan.h"
+#include "llm/plan.h"
 
 using namespace mtb;
 

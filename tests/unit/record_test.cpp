@@ -1,7 +1,8 @@
 #include <gtest/gtest.h>
 
-#include "core/printers.h"
-#include "core/record.h"
+#include "llm/derived.h"
+#include "llm/printers.h"
+#include "llm/record.h"
 
 using namespace mtb;
 
@@ -19,7 +20,7 @@ Record sample_record() {
   r.generated = {1, 2, 3};
   r.peak_rss_bytes = 1ull << 30;
   r.extra = {{"flash_attn", "auto"}};
-  r.summarize_samples();
+  derive_numbers(r);
   return r;
 }
 
@@ -34,7 +35,7 @@ TEST(Record, ThroughputComesFromTheSamples) {
 TEST(Record, BatchMultipliesTokens) {
   Record r = sample_record();
   r.spec.batch = 4;
-  r.summarize_samples();
+  derive_numbers(r);
   EXPECT_NEAR(r.gen_tps.median, 4 * 16 / 1.0, 1e-9);
 }
 
@@ -52,13 +53,13 @@ TEST(Record, JsonRoundTripKeepsEverything) {
 }
 
 TEST(Record, CsvStartsWithTheAncestorsColumns) {
-  const auto cols = csv_columns();
+  const auto cols = record_fields().csv_header();
   const std::vector<std::string> ancestor = {"name", "framework", "backend", "batch_size", "dtype",
                                              "num_prompt_tokens", "num_generated_tokens", "prompt_tps",
                                              "prompt_time_sec", "generation_tps", "generation_time_sec"};
   ASSERT_GE(cols.size(), ancestor.size());
   EXPECT_TRUE(std::equal(ancestor.begin(), ancestor.end(), cols.begin()));
-  EXPECT_EQ(csv_values(sample_record()).size(), cols.size());
+  EXPECT_EQ(record_fields().csv_row(sample_record()).size(), cols.size());
 }
 
 TEST(Record, UnknownStatusIsRejected) {

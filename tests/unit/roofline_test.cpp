@@ -1,7 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "core/record.h"
-#include "core/roofline.h"
+#include "llm/derived.h"
 
 using namespace mtb;
 
@@ -24,10 +23,10 @@ TEST(Roofline, DecodeBandwidthMatchesTheHandCalculation) {
   r.spec.n_gen = 128;
   r.model_bytes = 15231233024ull;  // 7.6B params in bf16
   r.gen_s = {128 / 167.0, 128 / 167.0};
-  r.summarize_samples();
   Calibration cal;
   cal.bandwidth_gbs = 3000;
-  const Roofline f = compute_roofline(r, qwen7b(), cal);
+  derive_numbers(r, {qwen7b(), cal});
+  const Roofline f = r.roofline;
   EXPECT_NEAR(f.gen_bytes_per_token / 1e9, 15.23, 0.01);  // the KV cache at 64 tokens adds 3.7 MB
   EXPECT_NEAR(f.gen_gbs, 2544, 3);
   EXPECT_NEAR(f.gen_bw_pct, 84.8, 0.2);
@@ -40,9 +39,9 @@ TEST(Roofline, BatchSharesTheWeightsAcrossSequences) {
   r.spec.batch = 4;
   r.model_bytes = 1000000000ull;
   r.gen_s = {1.0};  // 400 tokens/s over 4 sequences: 100 steps/s
-  r.summarize_samples();
   ModelShape none;
-  const Roofline f = compute_roofline(r, none, std::nullopt);
+  derive_numbers(r, {none, std::nullopt});
+  const Roofline f = r.roofline;
   EXPECT_NEAR(f.gen_gbs, 100.0, 1e-9);  // 1 GB of weights per step, 100 steps/s
   EXPECT_EQ(f.gen_bw_pct, 0);           // no calibration, no percentage
 }
@@ -52,11 +51,11 @@ TEST(Roofline, PrefillFlopsAreTwoPerWeightPlusAttention) {
   r.spec.n_prompt = 512;
   r.spec.n_gen = 0;
   r.prompt_s = {0.5};
-  r.summarize_samples();
   ModelShape m = qwen7b();
   Calibration cal;
   cal.matmul_tflops = 800;
-  const Roofline f = compute_roofline(r, m, cal);
+  derive_numbers(r, {m, cal});
+  const Roofline f = r.roofline;
   const double attn = 4.0 * 28 * 28 * 128 * 256;
   EXPECT_NEAR(f.prompt_flops_per_token, 2.0 * m.matmul_params + attn, 1);
   EXPECT_NEAR(f.prompt_tflops, f.prompt_flops_per_token * 1024 / 1e12, 1e-9);

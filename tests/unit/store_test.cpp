@@ -3,27 +3,25 @@
 #include <fstream>
 
 #include "core/store.h"
+#include "core/text_table.h"
 #include "test_dirs.h"
 
 using namespace mtb;
 namespace fs = std::filesystem;
 
-Record rec(int n_prompt) {
-  Record r;
-  r.spec.model = "tiny";
-  r.spec.backend = "llamacpp";
-  r.spec.device = "cpu";
-  r.spec.precision = "f32";
-  r.spec.n_prompt = n_prompt;
-  r.prompt_s = {0.1, 0.2};
-  r.summarize_samples();
-  return r;
+// The store knows no record kind: a line of two fields and a CSV of them.
+nlohmann::json rec(int n_prompt) { return {{"model", "tiny"}, {"n_prompt", n_prompt}}; }
+
+CsvSchema schema() {
+  return {{"model", "n_prompt"}, [](const nlohmann::json& j) {
+            return std::vector<std::string>{j.at("model").get<std::string>(), std::to_string(j.at("n_prompt").get<int>())};
+          }};
 }
 
 
 TEST(Store, CreatesTheAncestorLayout) {
   const fs::path root = fresh_test_dir();
-  RunStore s = RunStore::create(root, "llm_benchmarks", "Some_CPU_2C_24GB", {{"plan", {{"axes", 1}}}});
+  RunStore s = RunStore::create(root, "llm_benchmarks", "Some_CPU_2C_24GB", {{"plan", {{"axes", 1}}}}, schema());
   EXPECT_EQ(s.dir().parent_path(), root / "llm_benchmarks" / "Some_CPU_2C_24GB");
   EXPECT_EQ(s.dir().filename().string().size(), std::string("2025-04-27__12:46:07").size());
   for (const char* f : {"settings.json", "results.jsonl", "benchmark_results.csv"}) EXPECT_TRUE(fs::exists(s.dir() / f)) << f;
@@ -32,48 +30,56 @@ TEST(Store, CreatesTheAncestorLayout) {
 
 TEST(Store, TwoRunsInOneSecondGetTwoFolders) {
   const fs::path root = fresh_test_dir();
-  RunStore a = RunStore::create(root, "llm_benchmarks", "hw", {{"plan", 1}});
-  RunStore b = RunStore::create(root, "llm_benchmarks", "hw", {{"plan", 1}});
+  RunStore a = RunStore::create(root, "llm_benchmarks", "hw", {{"plan", 1}}, schema());
+  RunStore b = RunStore::create(root, "llm_benchmarks", "hw", {{"plan", 1}}, schema());
   EXPECT_NE(a.dir(), b.dir());
 }
 
 TEST(Store, AppendsAndReadsBack) {
   const fs::path root = fresh_test_dir();
-  RunStore s = RunStore::create(root, "llm_benchmarks", "hw", {{"plan", 1}});
-  s.append(rec(16));
-  s.append(rec(64));
-  RunStore again = RunStore::open(s.dir());
-  const auto records = again.load_records();
+  RunStore s = RunStore::create(root, "llm_benchmarks", "hw", {{"plan", 1}}, schema());
+  s.append_line(rec(16));
+  s.append_line(rec(64));
+  RunStore again = RunStore::open(s.dir(), schema());
+  const auto records = again.load_lines();
   ASSERT_EQ(records.size(), 2u);
-  EXPECT_EQ(records[1].spec.n_prompt, 64);
-  const std::string csv = slurp(s.dir() / "benchmark_results.csv");
-  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 3);  // header + 2 rows
+  EXPECT_EQ(records[1]["n_prompt"], 64);
+  EXPECT_EQ(slurp(s.dir() / "benchmark_results.csv"), "model,n_prompt\ntiny,16\ntiny,64\n");  // a row appended per line
+}
+
+TEST(Store, ResumeWritesTheCsvAnewFromTheResults) {
+  const fs::path root = fresh_test_dir();
+  RunStore s = RunStore::create(root, "llm_benchmarks", "hw", {{"plan", 1}}, schema());
+  s.append_line(rec(16));
+  std::ofstream(s.dir() / "benchmark_results.csv") << "model,n_prompt\n";  // a run killed between the two appends
+  RunStore again = RunStore::open(s.dir(), schema());
+  EXPECT_EQ(slurp(s.dir() / "benchmark_results.csv"), "model,n_prompt\ntiny,16\n");
 }
 
 TEST(Store, DropsATornLastLine) {
   const fs::path root = fresh_test_dir();
-  RunStore s = RunStore::create(root, "llm_benchmarks", "hw", {{"plan", 1}});
-  s.append(rec(16));
+  RunStore s = RunStore::create(root, "llm_benchmarks", "hw", {{"plan", 1}}, schema());
+  s.append_line(rec(16));
   {
     std::ofstream out(s.dir() / "results.jsonl", std::ios::app);
     out << "{\"model\": \"tiny\", \"back";  // a write cut by SIGKILL
   }
-  RunStore again = RunStore::open(s.dir());
-  EXPECT_EQ(again.load_records().size(), 1u);
-  again.append(rec(64));
-  EXPECT_EQ(RunStore::open(s.dir()).load_records().size(), 2u);
+  RunStore again = RunStore::open(s.dir(), schema());
+  EXPECT_EQ(again.load_lines().size(), 1u);
+  again.append_line(rec(64));
+  EXPECT_EQ(RunStore::open(s.dir(), schema()).load_lines().size(), 2u);
 }
 
 TEST(Store, FullDiskIsAClearErrorAndKeepsWhatWasWritten) {
   const fs::path root = fresh_test_dir();
-  RunStore s = RunStore::create(root, "llm_benchmarks", "hw", {{"plan", 1}});
-  s.append(rec(16));
+  RunStore s = RunStore::create(root, "llm_benchmarks", "hw", {{"plan", 1}}, schema());
+  s.append_line(rec(16));
   const std::string before = slurp(s.dir() / "results.jsonl");
   // /dev/full answers every write with ENOSPC, as a full disk does.
   fs::rename(s.dir() / "results.jsonl", s.dir() / "kept.jsonl");
   fs::create_symlink("/dev/full", s.dir() / "results.jsonl");
   try {
-    s.append(rec(64));
+    s.append_line(rec(64));
     FAIL() << "expected a write error";
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find("disk is full"), std::string::npos) << e.what();
@@ -86,16 +92,16 @@ TEST(Store, FullDiskIsAClearErrorAndKeepsWhatWasWritten) {
 TEST(Store, ResumeRejectsWhatIsNotARun) {
   const fs::path root = fresh_test_dir();
   try {
-    RunStore::open(root);
+    RunStore::open(root, schema());
     FAIL();
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find("not an mtb run folder"), std::string::npos) << e.what();
   }
-  EXPECT_THROW(RunStore::open(root / "missing"), std::runtime_error);
+  EXPECT_THROW(RunStore::open(root / "missing", schema()), std::runtime_error);
   std::ofstream(root / "settings.json") << "{\"datetime\": 1}";
   std::ofstream(root / "results.jsonl") << "";
   try {
-    RunStore::open(root);
+    RunStore::open(root, schema());
     FAIL();
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find("no plan"), std::string::npos) << e.what();

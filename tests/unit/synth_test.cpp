@@ -2,7 +2,7 @@
 
 #include <fstream>
 
-#include "backends/backend.h"
+#include "llm/backend.h"
 #include "models/gguf_info.h"
 #include "models/gguf_synth.h"
 #include "models/model_store.h"

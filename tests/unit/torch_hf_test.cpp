@@ -5,7 +5,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "backends/backend.h"
+#include "llm/backend.h"
 #include "core/tokens.h"
 #include "models/gguf_info.h"
 #include "models/model_store.h"

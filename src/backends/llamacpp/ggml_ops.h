@@ -2,7 +2,7 @@
 #pragma once
 #include <memory>
 
-#include "backends/op_backend.h"
+#include "ops/op_backend.h"
 
 namespace mtb {
 

@@ -4,7 +4,7 @@
 #pragma once
 #include <memory>
 
-#include "backends/backend.h"
+#include "llm/backend.h"
 
 namespace mtb {
 std::unique_ptr<LlmBackend> make_mlx_backend();

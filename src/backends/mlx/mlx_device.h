@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "backends/backend.h"
+#include "llm/backend.h"
 
 namespace mtb::mlx_backend {
 

@@ -4,7 +4,7 @@
 #pragma once
 #include <memory>
 
-#include "backends/op_backend.h"
+#include "ops/op_backend.h"
 
 namespace mtb {
 

@@ -13,7 +13,6 @@
 #include "backends/server/server_api.h"
 #include "backends/server/server_options.h"
 #include "backends/server/streaming_request.h"
-#include "core/stats.h"
 #include "core/system_info.h"
 #include "models/gguf_info.h"
 #include "models/token_text.h"
@@ -178,14 +177,13 @@ class ServerSession final : public LlmSession {
     request_.reset();
   }
 
-  // Per timed request: the server's figures in one shape (-1: not reported), its speeds summarized
-  // by the same statistics as the client-side samples, and the raw reports.
+  // Per timed request: the server's figures in one shape (-1: not reported) and the raw reports;
+  // llm/derived.cpp turns the figures into the server's own rates, beside the client-side ones.
   nlohmann::json summarize_reports() const {
     nlohmann::json s = {{"prompt_n", nlohmann::json::array()},      {"prompt_cached", nlohmann::json::array()},
                         {"prompt_ms", nlohmann::json::array()},     {"gen_n", nlohmann::json::array()},
                         {"gen_ms", nlohmann::json::array()},        {"client_tokens", nlohmann::json::array()},
                         {"finish_reason", nlohmann::json::array()}, {"raw", reports_}};
-    std::vector<double> pp, tg;
     for (const auto& rep : reports_) {
       const ServerFigures f = server_figures(api_, rep);
       s["prompt_n"].push_back(f.prompt_n);
@@ -195,11 +193,7 @@ class ServerSession final : public LlmSession {
       s["gen_ms"].push_back(f.gen_ms);
       s["client_tokens"].push_back(rep.value("client_tokens", -1));
       s["finish_reason"].push_back(rep.value("finish_reason", ""));
-      if (f.prompt_n > 0 && f.prompt_ms > 0) pp.push_back(1e3 * (f.prompt_n - std::max(0, f.prompt_cached)) / f.prompt_ms);
-      if (f.gen_n > 0 && f.gen_ms > 0) tg.push_back(1e3 * f.gen_n / f.gen_ms);
     }
-    s["prompt_tps"] = summarize(pp);  // tokens the server evaluated / its prompt time
-    s["gen_tps"] = summarize(tg);      // as the server counts it (llama-server: predicted_per_second)
     return s;
   }
 

@@ -3,7 +3,7 @@
 #pragma once
 #include <memory>
 
-#include "backends/backend.h"
+#include "llm/backend.h"
 
 namespace mtb {
 std::unique_ptr<LlmBackend> make_torch_backend();

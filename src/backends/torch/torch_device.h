@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "backends/backend.h"
+#include "llm/backend.h"
 
 namespace mtb::torch_backend {
 

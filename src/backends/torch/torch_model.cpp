@@ -4,7 +4,7 @@
 
 #include <cmath>
 
-#include "backends/backend.h"
+#include "llm/backend.h"
 #include "backends/torch/torch_blocks.h"
 #include "backends/torch/torch_compat.h"
 

@@ -1,0 +1,79 @@
+// The one driver of every suite (`mtb llm`, `mtb ops`, and the kinds to come): the run folder and
+// its settings.json, resume, the plan's pending cases through worker processes with progress, every
+// record appended the moment it arrives, and the exit code. A suite is a few values and functions
+// (Suite, below); records travel as JSON, so the driver reads none of a suite's fields.
+#pragma once
+#include <filesystem>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "core/store.h"
+#include "core/text_table.h"
+
+namespace mtb {
+
+struct Suite {
+  std::string name;  // the subcommand ("llm"): named in messages, and the worker's suite
+  std::string kind;  // the run store's folder: "llm_benchmarks", "layer_benchmarks"
+  std::string description;  // the plan, printed before anything runs
+  // The plan, in order: each case as JSON (settings.json's plan.cases), its resume key, its label
+  // for progress lines, and the seconds its worker may go without a result (0: no limit).
+  std::vector<nlohmann::json> cases;
+  std::vector<std::string> keys, labels;
+  std::vector<double> timeouts;
+  CsvSchema csv;
+  nlohmann::json worker_options = nlohmann::json::object();  // WorkerRequest::options
+
+  std::function<std::string(const nlohmann::json& record)> key_of;  // the key of a stored record
+  // What a worker is sent for case i; throws when the case cannot be had (its model file, say):
+  // Unsupported records it skipped, anything else failed.
+  std::function<nlohmann::json(size_t i)> item;
+  // Whether case j may run in case i's worker (the LLM suite keeps a model loaded across cases of
+  // one model); empty: a worker per case.
+  std::function<bool(size_t i, size_t j)> same_worker;
+  // Called with the pending cases of a worker before their items are asked for (empty: nothing).
+  std::function<void(const std::vector<size_t>& cases)> prepare;
+  // A record for case i that produced none of its own (skipped before it ran, or its worker died).
+  std::function<nlohmann::json(size_t i, Status st, const std::string& why)> unrun;
+  std::function<std::string(const nlohmann::json& record)> summary;  // the line printed as a case ends
+  std::function<std::string(const std::vector<nlohmann::json>& records, OutputFormat f)> format;
+  // Once the case loop is over, before the table (empty: nothing): notes, temporary files.
+  std::function<void(const std::vector<nlohmann::json>& records)> finish;
+};
+
+// The plan's cases into a suite: their JSON, keys, labels and limits (a case type with key(), label()
+// and timeout_s, and its JSON).
+template <class Case>
+void set_cases(Suite& s, const std::vector<Case>& cases) {
+  for (const auto& c : cases) {
+    s.cases.push_back(c);
+    s.keys.push_back(c.key());
+    s.labels.push_back(c.label());
+    s.timeouts.push_back(c.timeout_s);
+  }
+}
+
+struct DriverOptions {
+  std::filesystem::path measurements = "measurements";  // the store's root, for a new run
+  std::string hardware;                                  // the run folder's hardware name
+  // The suite's part of a new run's settings.json (benchmark_settings, hardware_info, plan.axes ...);
+  // the driver adds contributor, git_commit, command, plan.cases and finished.
+  nlohmann::json settings = nlohmann::json::object();
+  std::vector<std::string> argv;  // the command line, as recorded
+  OutputFormat output = OutputFormat::table;
+  bool verbose = false;  // copy the workers' output to stderr
+  double cooldown = 0;   // pause this fraction of each case's time after it
+  // Writes the report once the run ends (empty: none); its failure is the callee's to report.
+  std::function<void(const std::filesystem::path& run_dir)> report;
+};
+
+// Runs the plan's pending cases into `resumed` (an open run) or a new run under `o.measurements`.
+// Returns the exit code: 0 every case ran or was skipped with a reason, 3 some case failed,
+// 130 interrupted (the message says how to resume).
+int run_suite(const Suite& s, std::optional<RunStore> resumed, const DriverOptions& o);
+
+}  // namespace mtb
