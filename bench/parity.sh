@@ -63,7 +63,7 @@ for t in "${types[@]}"; do
     echo "[parity] $MODEL $t round $round/$ROUNDS: mtb" >&2
     for shape in "${shapes[@]}"; do
       # shellcheck disable=SC2086
-      "$MTB" llm -m "$gguf" -t file -d "$DEVICE" $shape --threads "$THREADS" --cooldown 0 \
+      "$MTB" llm -b llamacpp -m "$gguf" -t file -d "$DEVICE" $shape --threads "$THREADS" --cooldown 0 --no-report \
         --measurements "$WORK/m" -o jsonl 2>>"$WORK/mtb.log" >> "$WORK/mtb-$t-$round.jsonl"
     done
   done
