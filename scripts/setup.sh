@@ -47,7 +47,7 @@ install_packages() {
   case "$(uname -s)" in
     Linux)
       local pkgs=(build-essential cmake ninja-build ccache git nodejs npm openssl pkg-config
-                  nlohmann-json3-dev libcli11-dev libfmt-dev libgtest-dev libcpp-httplib-dev)
+                  nlohmann-json3-dev libcli11-dev libfmt-dev libgtest-dev libcpp-httplib-dev libcurl4-openssl-dev)
       # libtorch is large: only when the torch backend is asked for, and not where pip torch is
       # installed (the GPU machines: its CUDA build is preferred, see configure_and_build).
       # libopenblas0-pthread: Debian links libtorch against the netlib reference BLAS by default (~40x slower GEMM).
@@ -66,7 +66,7 @@ install_packages() {
       fi ;;
     Darwin)
       command -v brew >/dev/null || die "Homebrew is required on macOS (https://brew.sh)"
-      local pkgs=(cmake ninja ccache node nlohmann-json cli11 fmt googletest cpp-httplib openssl)
+      local pkgs=(cmake ninja ccache node nlohmann-json cli11 fmt googletest cpp-httplib openssl curl)
       if [ "$WITH_TORCH" = 1 ]; then pkgs+=(pytorch); fi
       local missing=()
       for p in "${pkgs[@]}"; do brew list --versions "$p" >/dev/null 2>&1 || missing+=("$p"); done

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <set>
 
@@ -51,7 +52,52 @@ struct LlmOptions {
   double server_timeout_s = 60;
   double server_connect_timeout_s = 5;
   double server_startup_timeout_s = 120;
+  // Serving load (-b server): axes, then the settings every load case shares.
+  std::string concurrency;
+  std::string request_rate;
+  double burstiness = 1;
+  int num_requests = 0;
+  double duration_s = 0;
+  int warmup_requests = 1;
+  int shared_prefix = 0;
+  std::string slo;
 };
+
+// "ttft=200,tpot=50" (milliseconds) into the load's SLOs.
+void parse_slo(const std::string& text, LoadSettings& l) {
+  for (const auto& item : split_list(text)) {
+    const size_t eq = item.find('=');
+    const std::string key = item.substr(0, eq);
+    double ms = -1;
+    try {
+      if (eq != std::string::npos) ms = std::stod(item.substr(eq + 1));
+    } catch (const std::exception&) {
+    }
+    if (!(ms > 0) || (key != "ttft" && key != "tpot"))
+      throw std::runtime_error(fmt::format("--slo: '{}' is not ttft=MS or tpot=MS with MS above 0", item));
+    (key == "ttft" ? l.slo_ttft_ms : l.slo_tpot_ms) = ms;
+  }
+}
+
+std::vector<double> parse_rates(const std::string& text) {
+  std::vector<double> out;
+  for (const auto& item : split_list(text)) {
+    if (item == "inf") {
+      out.push_back(kAllAtOnce);
+      continue;
+    }
+    size_t used = 0;
+    double r = 0;
+    try {
+      r = std::stod(item, &used);
+    } catch (const std::exception&) {
+    }
+    if (used != item.size() || !(r > 0) || !std::isfinite(r))
+      throw std::runtime_error(fmt::format("--request-rate: '{}' is not a rate above 0 (requests per second) or inf", item));
+    out.push_back(r);
+  }
+  return out;
+}
 
 // What -b server needs in each worker; the API key travels only on the worker's stdin (the recorded
 // copy in settings.json says whether one was set).
@@ -96,6 +142,9 @@ void validate_axes(const LlmAxes& a) {
     }
   }
   if (a.reps < 1) throw std::runtime_error("-r/--repetitions must be at least 1");
+  const bool load = a.concurrency != std::vector<int>{0} || a.request_rate != std::vector<double>{0};
+  if (load && !std::count(a.backends.begin(), a.backends.end(), "server"))
+    throw std::runtime_error("--concurrency and --request-rate load a server: add -b server (in-process backends take --batch)");
   if (a.ci_stop < 0 || a.ci_stop >= 1) throw std::runtime_error("--ci-stop takes a percentage above 0 and below 100");
 }
 
@@ -122,6 +171,21 @@ LlmAxes axes_from(const LlmOptions& o) {
   a.threads = parse_int_list(o.threads, "--threads");
   for (int b : a.batch)
     if (b < 1) throw std::runtime_error("--batch values must be at least 1");
+  if (!o.concurrency.empty()) {
+    a.concurrency = parse_int_list(o.concurrency, "--concurrency");
+    for (int c : a.concurrency)
+      if (c < 1) throw std::runtime_error("--concurrency values must be at least 1");
+  }
+  if (!o.request_rate.empty()) a.request_rate = parse_rates(o.request_rate);
+  if (!(o.burstiness > 0)) throw std::runtime_error("--burstiness must be above 0 (1: Poisson arrivals)");
+  if (o.num_requests < 0 || !(o.duration_s >= 0) || o.warmup_requests < 0 || o.shared_prefix < 0)
+    throw std::runtime_error("--num-requests, --duration, --warmup-requests and --shared-prefix take values of 0 or more");
+  a.load.burstiness = o.burstiness;
+  a.load.num_requests = o.num_requests;
+  a.load.duration_s = o.duration_s;
+  a.load.warmup_requests = o.warmup_requests;
+  a.load.shared_prefix = o.shared_prefix;
+  if (!o.slo.empty()) parse_slo(o.slo, a.load);
   a.reps = o.reps;
   a.warmup = o.warmup;
   a.ci_stop = o.ci_stop_pct / 100.0;
@@ -138,7 +202,8 @@ nlohmann::json axes_json(const LlmAxes& a) {
   return {{"models", a.models},     {"backends", a.backends}, {"devices", a.devices}, {"precisions", a.precisions},
           {"n_prompt", a.n_prompt}, {"n_gen", a.n_gen},       {"n_depth", a.n_depth}, {"batch", a.batch},
           {"threads", a.threads},   {"reps", a.reps},         {"warmup", a.warmup},   {"seed", a.seed},
-          {"ci_stop", a.ci_stop},   {"timeout_s", a.timeout_s}, {"prompt_file", a.prompt_file}};
+          {"ci_stop", a.ci_stop},   {"timeout_s", a.timeout_s}, {"prompt_file", a.prompt_file},
+          {"concurrency", a.concurrency}, {"request_rate", a.request_rate}, {"load", a.load}};
 }
 
 LlmAxes axes_from_json(const nlohmann::json& j) {
@@ -158,6 +223,9 @@ LlmAxes axes_from_json(const nlohmann::json& j) {
   a.seed = j.at("seed").get<uint64_t>();
   a.timeout_s = j.value("timeout_s", 0.0);
   a.prompt_file = j.value("prompt_file", "");
+  a.concurrency = j.value("concurrency", a.concurrency);
+  a.request_rate = j.value("request_rate", a.request_rate);
+  a.load = j.value("load", a.load);
   return a;
 }
 
@@ -281,6 +349,25 @@ Exit status: 0 all cases ran (or were skipped with a reason), 3 some case failed
   server(cmd->add_option("--server-startup-timeout", o->server_startup_timeout_s,
                          "seconds a spawned llama-server may take to load")
              ->capture_default_str());
+  auto load = [&](CLI::Option* opt) { opt->group("Serving load (-b server)"); };
+  load(cmd->add_option("--concurrency", o->concurrency,
+                       "streams in flight: a closed loop (each sends its next request when the last ends), or with "
+                       "--request-rate the cap on an open loop's"));
+  load(cmd->add_option("--request-rate", o->request_rate,
+                       "requests per second of an open loop (gamma-distributed gaps; inf: every request at once)"));
+  load(cmd->add_option("--burstiness", o->burstiness, "the gaps' gamma shape: 1 Poisson, below 1 burstier (vllm bench serve's)")
+           ->capture_default_str());
+  load(cmd->add_option("--num-requests", o->num_requests,
+                       "timed requests per load case (0: fill --duration, or 4 per stream and 16 at least)")
+           ->capture_default_str());
+  load(cmd->add_option("--duration", o->duration_s, "seconds to send requests for (0: until --num-requests are sent)")
+           ->capture_default_str());
+  load(cmd->add_option("--warmup-requests", o->warmup_requests, "untimed requests before a load case, as many streams at once as the case has (so each warms a stream's connection)")
+           ->capture_default_str());
+  load(cmd->add_option("--shared-prefix", o->shared_prefix,
+                       "leading prompt tokens every request shares (0: each prompt distinct, no free prefix-cache hits)")
+           ->capture_default_str());
+  load(cmd->add_option("--slo", o->slo, "goodput counts the requests within ttft=MS,tpot=MS"));
   cmd->callback([o, cmd] {
     if (o->spawn_llama_server && cmd->count("--server-url"))
       throw std::runtime_error("--spawn-llama-server starts its own server on 127.0.0.1: leave out --server-url");

@@ -11,8 +11,10 @@
 #include <vector>
 
 #include "core/calibration.h"
+#include "core/clock.h"
 #include "core/device.h"
 #include "core/tokens.h"
+#include "llm/load.h"
 
 namespace mtb {
 
@@ -31,6 +33,7 @@ struct LoadRequest {
   // KV cache at the run's precision where the framework's default is lower (llama.cpp: f16), so
   // `mtb check` compares the same function rather than the cache's rounding.
   bool kv_at_precision = false;
+  int parallel = 1;  // requests a server must serve at once (a load case's concurrency): a spawned server's slots
 };
 
 // What a loaded model is, as the backend sees it: goes into the record.
@@ -80,6 +83,15 @@ class LlmSession {
   // after the warm-up (discarded) and after the timed repetitions (kept), so the figures sit beside
   // the client-side samples of the same requests.
   virtual nlohmann::json take_observations() { return nlohmann::json::object(); }
+  // Serving load (llm/load.h): sends the planned requests, `load.concurrency` at most in flight (a
+  // closed loop keeps that many busy; an open loop sends each at its due time), each asking for
+  // `n_gen` tokens, and returns one row per request sent, stamped with `clock` from the call.
+  // Backends that are not servers have no such thing.
+  virtual std::vector<RequestRow> serve(const std::vector<PlannedRequest>& requests, const LoadSettings& load, int n_gen,
+                                        const Clock& clock) {
+    (void)requests, (void)load, (void)n_gen, (void)clock;
+    throw Unsupported("serving load (--concurrency, --request-rate) is measured against servers: -b server");
+  }
 };
 
 class LlmBackend {

@@ -61,6 +61,7 @@ void derive_numbers(Record& r, const DerivationInputs& in) {
   r.gen_tps = summarize(tg);
   r.ttft_s = summarize(r.prompt_s);
   r.roofline = roofline_of(r, in.shape, in.calibration);
+  if (r.spec.load.active()) r.load = load_metrics(r.requests, r.spec.load);
   if (auto it = r.extra.find("server_reported"); it != r.extra.end() && it->contains("prompt_n")) derive_reported_rates(*it);
   if (in.gen_energy_mj > 0 && !r.gen_s.empty()) {
     const double total_gen_s = summarize(r.gen_s).mean * r.gen_s.size();

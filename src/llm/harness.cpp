@@ -6,6 +6,7 @@
 
 #include "core/nvml.h"
 #include "core/process_memory.h"
+#include "core/rng.h"
 #include "llm/derived.h"
 
 namespace mtb {
@@ -62,7 +63,7 @@ Timed one_rep(const Clock& clock, LlmSession& s, const CaseSpec& c, const TokenR
 bool same_weights(const LoadRequest& a, const LoadRequest& b) {
   return a.model_path == b.model_path && a.device == b.device && a.precision == b.precision && a.threads == b.threads &&
          a.batch == b.batch && a.backend_options == b.backend_options && a.all_logits == b.all_logits &&
-         a.kv_at_precision == b.kv_at_precision;
+         a.kv_at_precision == b.kv_at_precision && a.parallel == b.parallel;
 }
 
 // The session for this case: the kept one (which release_other_weights left only where it holds
@@ -82,6 +83,56 @@ LlmSession& session_for(LlmBackend& backend, const LoadRequest& req, LoadedModel
 // case's device state is read, so the state at its start is the state before its load.
 void release_other_weights(LoadedModel& keep, const LoadRequest& req) {
   if (keep.session && !same_weights(keep.loaded_with, req)) keep.session.reset();
+}
+
+// The timed repetitions of a single-stream case: warm-up, then repetitions until `settled` says the
+// prompt and generation need no more (or -r of them).
+template <class Settled, class Say>
+void time_repetitions(const Clock& clock, LlmSession& session, const CaseSpec& c, const TokenRows& depth,
+                      const TokenRows& prompt, const TokenRows& first, bool gpu, Settled&& settled, Say&& say, Record& r,
+                      uint64_t& energy_mj) {
+  for (int w = 0; w < c.warmup; ++w) {
+    say(fmt::format("warm-up {}/{}", w + 1, c.warmup));
+    // A short generation suffices to warm the decode path; the full prompt warms prefill.
+    one_rep(clock, session, c, depth, prompt, first, std::min(c.n_gen, 4), gpu);
+  }
+  session.take_observations();  // the warm-up's own figures are not the timed reps'
+  bool gen_settled = c.n_gen == 0;
+  for (int i = 0; i < c.reps; ++i) {
+    say(fmt::format("rep {}/{}", i + 1, c.reps));
+    const bool time_gen = !gen_settled || c.n_prompt == 0;
+    Timed t = one_rep(clock, session, c, depth, prompt, first, time_gen ? c.n_gen : 0, gpu);
+    energy_mj += t.gen_energy_mj;
+    if (c.n_prompt > 0) r.prompt_s.push_back(t.prompt_s);
+    if (c.n_gen > 0 && time_gen) r.gen_s.push_back(t.gen_s);
+    if (i == 0) r.generated = std::move(t.generated);
+    gen_settled = gen_settled || settled(r.gen_s);
+    if (gen_settled && (c.n_prompt == 0 || settled(r.prompt_s))) break;
+  }
+  r.extra["repetitions"] = {{"done", std::max(r.prompt_s.size(), r.gen_s.size())}, {"prompt", r.prompt_s.size()},
+                            {"gen", r.gen_s.size()}, {"most", c.reps}, {"ci_stop", c.ci_stop}};
+}
+
+// A load case: untimed warm-up requests, then the timed requests at the case's
+// concurrency or rate; every request's row is kept, the metrics are derived with the rest.
+template <class Say>
+void serve_load(const Clock& clock, LlmSession& session, const CaseSpec& c, const std::vector<Token>& vocab, Record& r,
+                Say&& say) {
+  const LoadSettings& load = c.load;
+  if (load.warmup_requests > 0) {
+    // At the case's concurrency (as many streams as there are warm-up requests): each warms a
+    // stream's connection, which the timed requests then use.
+    say(fmt::format("{} warm-up request{}", load.warmup_requests, load.warmup_requests == 1 ? "" : "s"));
+    LoadSettings warm;
+    warm.concurrency = std::min(load.warmup_requests, std::max(1, load.concurrency));
+    session.serve(plan_requests(warm, load.warmup_requests, c.n_prompt, mix_seed(c.seed, 1), vocab), warm, c.n_gen, clock);
+  }
+  session.take_observations();  // the warm-up's own figures are not the timed requests'
+  const int n = requests_to_plan(load);
+  const std::vector<PlannedRequest> plan = plan_requests(load, n, c.n_prompt, c.seed, vocab);
+  say(fmt::format("{} requests{}", n, load_label(load)));
+  r.requests = session.serve(plan, load, c.n_gen, clock);
+  if (!plan.empty()) r.tokens_hash = tokens_hash({plan.front().prompt});
 }
 
 }  // namespace
@@ -117,6 +168,7 @@ Record run_case(LlmBackend& backend, const CaseInput& in, const std::function<vo
   req.n_ctx = c.n_depth + c.n_prompt + c.n_gen + 1;
   req.n_gen = c.n_gen;
   req.backend_options = in.backend_options;
+  req.parallel = std::max(1, c.load.concurrency);
 
   auto finish = [&](Status st, std::string why) {
     r.status = st;
@@ -164,26 +216,11 @@ Record run_case(LlmBackend& backend, const CaseInput& in, const std::function<vo
     reset_peak_rss();
     session.restart_memory_peak();
 
-    for (int w = 0; w < c.warmup; ++w) {
-      say(fmt::format("warm-up {}/{}", w + 1, c.warmup));
-      // A short generation suffices to warm the decode path; the full prompt warms prefill.
-      one_rep(clock, session, c, depth, prompt, first, std::min(c.n_gen, 4), gpu);
+    if (c.load.active()) {
+      serve_load(clock, session, c, in.vocab, r, say);
+    } else {
+      time_repetitions(clock, session, c, depth, prompt, first, gpu, settled, say, r, energy_mj);
     }
-    session.take_observations();  // the warm-up's own figures are not the timed reps'
-    bool gen_settled = c.n_gen == 0;
-    for (int i = 0; i < c.reps; ++i) {
-      say(fmt::format("rep {}/{}", i + 1, c.reps));
-      const bool time_gen = !gen_settled || c.n_prompt == 0;
-      Timed t = one_rep(clock, session, c, depth, prompt, first, time_gen ? c.n_gen : 0, gpu);
-      energy_mj += t.gen_energy_mj;
-      if (c.n_prompt > 0) r.prompt_s.push_back(t.prompt_s);
-      if (c.n_gen > 0 && time_gen) r.gen_s.push_back(t.gen_s);
-      if (i == 0) r.generated = std::move(t.generated);
-      gen_settled = gen_settled || settled(r.gen_s);
-      if (gen_settled && (c.n_prompt == 0 || settled(r.prompt_s))) break;
-    }
-    r.extra["repetitions"] = {{"done", std::max(r.prompt_s.size(), r.gen_s.size())}, {"prompt", r.prompt_s.size()},
-                              {"gen", r.gen_s.size()}, {"most", c.reps}, {"ci_stop", c.ci_stop}};
     r.peak_device_bytes = session.device_peak_bytes();
     if (auto snap = gpu ? Nvml::get().snapshot() : std::nullopt) {
       r.device_context["end"] = to_json(*snap);

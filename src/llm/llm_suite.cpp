@@ -28,6 +28,10 @@ std::string worker_key(const CaseSpec& c) {
 
 std::string short_result(const Record& r) {
   if (r.status != Status::ok) return fmt::format("{}: {}", to_string(r.status), r.error);
+  if (r.spec.load.active())
+    return fmt::format("{} requests, {} failed, out {:.1f} t/s  TTFT p50 {:.1f} ms  TPOT p50 {:.2f} ms  ({:.1f} s)",
+                       r.requests.size(), r.load.failed, r.load.output_throughput, r.load.ttft_ms.median,
+                       r.load.tpot_ms.median, r.wall_s);
   std::string s;
   if (r.prompt_tps.n) s += fmt::format("pp {:.1f} t/s  ttft {:.1f} ms", r.prompt_tps.mean, r.ttft_s.median * 1e3);
   if (r.gen_tps.n) s += fmt::format("{}tg {:.2f} t/s", s.empty() ? "" : "  ", r.gen_tps.mean);

@@ -8,6 +8,27 @@
 
 namespace mtb {
 
+namespace {
+
+// A backend's loads: every concurrency x rate for a server; one stream for the rest.
+std::vector<LoadSettings> loads_of(const LlmAxes& a, const std::string& backend) {
+  if (backend != "server") return {LoadSettings{}};
+  std::vector<LoadSettings> out;
+  for (int conc : a.concurrency)
+    for (double rate : a.request_rate) {
+      LoadSettings l = a.load;
+      l.concurrency = conc;
+      l.request_rate = rate;
+      if (!l.active()) l = LoadSettings{};
+      out.push_back(l);
+    }
+  return out;
+}
+
+std::string rate_text(double r) { return r == kAllAtOnce ? "inf" : r == 0 ? "closed loop" : fmt::format("{:g}/s", r); }
+
+}  // namespace
+
 std::vector<CaseSpec> expand(const LlmAxes& a) {
   std::vector<CaseSpec> cases;
   for (const auto& m : a.models)
@@ -21,23 +42,26 @@ std::vector<CaseSpec> expand(const LlmAxes& a) {
                   for (int ng : a.n_gen) {
                     if (np == 0 && ng == 0) continue;  // nothing to time
                     if (b == "server" && a.server_has_its_model && p != a.precisions.front()) continue;
-                    CaseSpec c;
-                    c.model = m;
-                    c.backend = b;
-                    c.device = d;
-                    c.precision = p;
-                    c.n_depth = depth;
-                    c.batch = batch;
-                    c.threads = threads;
-                    c.n_prompt = np;
-                    c.n_gen = ng;
-                    c.reps = a.reps;
-                    c.warmup = a.warmup;
-                    c.ci_stop = a.ci_stop;
-                    c.seed = a.seed;
-                    c.timeout_s = a.timeout_s;
-                    c.prompt_file = a.prompt_file;
-                    cases.push_back(c);
+                    for (const LoadSettings& load : loads_of(a, b)) {
+                      CaseSpec c;
+                      c.model = m;
+                      c.backend = b;
+                      c.device = d;
+                      c.precision = p;
+                      c.n_depth = depth;
+                      c.batch = batch;
+                      c.threads = threads;
+                      c.n_prompt = np;
+                      c.n_gen = ng;
+                      c.reps = a.reps;
+                      c.warmup = a.warmup;
+                      c.ci_stop = a.ci_stop;
+                      c.seed = a.seed;
+                      c.timeout_s = a.timeout_s;
+                      c.prompt_file = a.prompt_file;
+                      c.load = load;
+                      cases.push_back(c);
+                    }
                   }
   return cases;
 }
@@ -57,6 +81,14 @@ std::string describe_plan(const LlmAxes& a, size_t n_cases) {
   if (a.n_depth != std::vector<int>{0}) s += fmt::format("  n_depth     {}\n", fmt::join(a.n_depth, ", "));
   if (a.batch != std::vector<int>{1}) s += fmt::format("  batch       {}\n", fmt::join(a.batch, ", "));
   s += fmt::format("  threads     {}\n", threads);
+  if (a.concurrency != std::vector<int>{0} || a.request_rate != std::vector<double>{0}) {
+    std::vector<std::string> rates;
+    for (double r : a.request_rate) rates.push_back(rate_text(r));
+    s += fmt::format("  load        -b server: concurrency {}, request rate {}, {} requests{}{}\n", fmt::join(a.concurrency, ", "),
+                     fmt::join(rates, ", "), a.load.num_requests > 0 ? std::to_string(a.load.num_requests) : "default",
+                     a.load.duration_s > 0 ? fmt::format(" or {:g} s", a.load.duration_s) : "",
+                     a.load.warmup_requests ? fmt::format(" (+{} warm-up)", a.load.warmup_requests) : "");
+  }
   if (a.ci_stop > 0)
     s += fmt::format("  repetitions {} to {} (prompt and generation each stop once their median's 95% CI is within ±{:g}%; +{} warm-up), seed {}\n",
                      std::min(a.reps, kMinRepsForStop), a.reps, 100 * a.ci_stop, a.warmup, a.seed);

@@ -21,6 +21,11 @@ struct LlmAxes {
   // -b server against a running server (not one mtb spawns with the case's file): the server has one
   // model loaded, whatever -t says, so its cases run at the first precision only.
   bool server_has_its_model = false;
+  // Serving load, -b server only: each concurrency x request rate is a case (0 / 0: one stream, the
+  // default); `load` holds the rest of the settings (requests, duration, burstiness, SLOs).
+  std::vector<int> concurrency{0};
+  std::vector<double> request_rate{0};
+  LoadSettings load;
 };
 
 // Order: model, backend, device, precision outermost (so one model file serves consecutive cases),

@@ -7,8 +7,18 @@
 namespace mtb {
 
 std::string CaseSpec::key() const {
-  return fmt::format("{}|{}|{}|{}|p{}|n{}|d{}|b{}|t{}|s{}", model, backend, device, precision, n_prompt, n_gen,
-                     n_depth, batch, threads, seed);
+  std::string k = fmt::format("{}|{}|{}|{}|p{}|n{}|d{}|b{}|t{}|s{}", model, backend, device, precision, n_prompt, n_gen,
+                              n_depth, batch, threads, seed);
+  if (load.active()) k += fmt::format("|c{}|r{}", load.concurrency, load.request_rate);
+  return k;
+}
+
+std::string load_label(const LoadSettings& l) {
+  std::string s;
+  if (l.concurrency > 0) s += fmt::format(" c{}", l.concurrency);
+  if (l.request_rate == kAllAtOnce) s += " rate inf";
+  else if (l.request_rate > 0) s += fmt::format(" rate {:g}/s", l.request_rate);
+  return s;
 }
 
 std::string CaseSpec::label() const {
@@ -16,7 +26,7 @@ std::string CaseSpec::label() const {
   if (n_depth) s += fmt::format(" d{}", n_depth);
   if (batch != 1) s += fmt::format(" b{}", batch);
   if (threads) s += fmt::format(" t{}", threads);
-  return s;
+  return s + load_label(load);
 }
 
 std::string Record::noise_flag() const {
@@ -39,6 +49,8 @@ std::string num(double v) { return fmt::format("{}", v); }
 std::string gib(uint64_t b) { return num(double(b) / (1ull << 30)); }
 // A console figure that is there only when measured.
 std::string shown(double v, const char* f) { return v > 0 ? fmt::format(fmt::runtime(f), v) : std::string("-"); }
+bool is_load(const R& r) { return r.spec.load.active(); }
+
 template <class Pred>
 auto any(Pred p) {
   return [p](const std::vector<R>& rs) { return std::any_of(rs.begin(), rs.end(), p); };
@@ -71,7 +83,7 @@ const FieldTable<Record>& record_fields() {
           view<R>("peak_memory_gib", [](const R& r) { return gib(r.peak_memory_bytes()); })
               .console("peak mem", 9, true, [](const R& r) { return r.status == Status::ok ? format_bytes(r.peak_memory_bytes()) : "-"; }),
           // mtb's
-          field<&R::status>("status").csv("status").console("status", 13, false, [](const R& r) {
+          field<&R::status>("status").csv("status").console("status", 20, false, [](const R& r) {
             std::string s = to_string(r.status);
             if (!r.error.empty()) s += ": " + r.error;
             if (const auto noisy = r.noise_flag(); !noisy.empty()) s += ", noisy: " + noisy;
@@ -113,6 +125,18 @@ const FieldTable<Record>& record_fields() {
                        any([](const R& r) { return r.gen_j_per_token > 0; })),
           field<&R::gen_avg_power_w>("gen_avg_power_w").csv("gen_avg_power_w").unit("W"),
           // JSON only
+          axis<&CaseSpec::load>("load").written_if([](const R& r) { return r.spec.load.active(); }),
+          field<&R::load>("load_metrics").written_if(is_load)
+              .console("load", 14, false, [](const R& r) { return is_load(r) ? load_label(r.spec.load).substr(1) : "-"; }, any(is_load)),
+          console_only<R>("out t/s", 15, true, [](const R& r) { return is_load(r) ? fmt::format("{:.1f}", r.load.output_throughput) : "-"; }, any(is_load)),
+          console_only<R>("TTFT p50/p99 ms", 16, true, [](const R& r) {
+            return is_load(r) && r.load.ttft_ms.n ? fmt::format("{:.1f} / {:.1f}", r.load.ttft_ms.median, r.load.ttft_ms.p99) : "-";
+          }, any(is_load)),
+          console_only<R>("TPOT p50/p99 ms", 17, true, [](const R& r) {
+            return is_load(r) && r.load.tpot_ms.n ? fmt::format("{:.2f} / {:.2f}", r.load.tpot_ms.median, r.load.tpot_ms.p99) : "-";
+          }, any(is_load)),
+          console_only<R>("failed", 18, true, [](const R& r) { return is_load(r) ? std::to_string(r.load.failed) : "-"; }, any(is_load)),
+          field<&R::requests>("requests").written_if(is_load),
           axis<&CaseSpec::warmup>("warmup"),
           axis<&CaseSpec::timeout_s>("timeout_s").unit("s"),
           axis<&CaseSpec::ci_stop>("ci_stop").written_if([](const R& r) { return r.spec.ci_stop > 0; }),

@@ -9,6 +9,7 @@
 #include "core/fields.h"
 #include "core/stats.h"
 #include "core/status.h"
+#include "llm/load.h"
 #include "llm/roofline.h"
 
 namespace mtb {
@@ -33,6 +34,7 @@ struct CaseSpec {
   uint64_t seed = 42;
   double timeout_s = 0;   // 0: none
   std::string prompt_file;  // real text for the prompt (tokenized, repeated to length); "": seeded ids
+  LoadSettings load;        // serving load against a server (llm/load.h); inactive: one stream, timed per token
 
   // Identifies the case within a run: resume compares keys.
   std::string key() const;
@@ -91,6 +93,10 @@ struct Record {
   double wall_s = 0;
   nlohmann::json extra = nlohmann::json::object();  // backend facts: kernels, flash attention, ...
 
+  // A load case's figures (llm/derived.cpp) and every request's timeline.
+  LoadMetrics load;
+  std::vector<RequestRow> requests;
+
   // "" or why the generation figure is noisy ("tg cv 3.4% > 2%"): printed and charted beside it.
   std::string noise_flag() const;
 };
@@ -99,6 +105,9 @@ struct Record {
 // columns of mlx_transformers_benchmark first, its meanings kept: its `backend` is the device) and the
 // console table come from it. A case's own JSON is the subset of the axes.
 const FieldTable<Record>& record_fields();
+
+// " c16 rate 4/s": a load case's settings in a label ("" for a single stream).
+std::string load_label(const LoadSettings& l);
 
 void to_json(nlohmann::json& j, const CaseSpec& c);
 void from_json(const nlohmann::json& j, CaseSpec& c);

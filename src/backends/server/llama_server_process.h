@@ -14,7 +14,8 @@ struct LlamaServerArgs {
   std::string model_path;
   std::string device;  // "cpu": no layers, KV cache or ops offloaded; else all layers on the GPU
   int threads = 1;
-  int n_ctx = 0;
+  int n_ctx = 0;       // per slot
+  int n_parallel = 1;  // slots served at once (-np); -c is n_ctx x n_parallel, llama-server splitting it
   int n_batch = 2048, n_ubatch = 512;
   double startup_timeout_s = 120;
 };

@@ -10,6 +10,7 @@
 #include <optional>
 
 #include "backends/server/llama_server_process.h"
+#include "backends/server/load_client.h"
 #include "backends/server/server_api.h"
 #include "backends/server/server_options.h"
 #include "backends/server/streaming_request.h"
@@ -46,6 +47,7 @@ class ServerSession final : public LlmSession {
       a.device = req.device;
       a.threads = req.threads > 0 ? req.threads : default_cpu_threads();
       a.n_ctx = req.n_ctx;
+      a.n_parallel = req.parallel;  // continuous batching over a load case's concurrent requests
       a.startup_timeout_s = opt_.startup_timeout_s;
       spawned_ = std::make_unique<LlamaServerProcess>(a);
       url = spawned_->url();
@@ -95,6 +97,28 @@ class ServerSession final : public LlmSession {
   std::vector<Token> step(std::span<const Token>) override {
     if (!request_) throw std::logic_error("step before prefill");
     return {next_token()};
+  }
+
+  std::vector<RequestRow> serve(const std::vector<PlannedRequest>& requests, const LoadSettings& load, int n_gen,
+                                const Clock& clock) override {
+    close_request();
+    std::vector<LoadJob> jobs;
+    for (const auto& p : requests) {
+      Prompt pr;
+      pr.form = opt_.resolved_prompt();
+      pr.ids = p.prompt;
+      if (pr.form == PromptForm::text) pr.text = token_text_->decode(pr.ids);
+      jobs.push_back({make_request(api_, base_path_, opt_.model, pr, n_gen + 1, kSeed), p.at_s, static_cast<int>(p.prompt.size())});
+    }
+    LoadClientSettings s;
+    s.http = http_;
+    s.api = api_;
+    s.max_in_flight = load.concurrency;
+    s.open_loop = load.open_loop();
+    s.duration_s = load.duration_s;
+    s.expected_tokens = n_gen + 1;
+    if (!load_client_) load_client_ = std::make_unique<LoadClient>();
+    return load_client_->run(jobs, s, clock);
   }
 
   std::vector<float> logits_last(int) override {
@@ -234,6 +258,7 @@ class ServerSession final : public LlmSession {
   std::string base_path_;
   std::optional<TokenText> token_text_;
   ModelFacts facts_;
+  std::unique_ptr<LoadClient> load_client_;  // serving load: many streams, connections kept between calls
   std::unique_ptr<Request> request_;
   std::deque<Token> pending_;  // tokens received, not yet handed to the harness
   std::vector<nlohmann::json> reports_;
