@@ -83,6 +83,12 @@ class PacedServer {
   std::atomic<int> count_{0}, in_flight_{0}, most_{0};
 };
 
+#ifdef MTB_HAVE_CURL
+#define MTB_REQUIRE_CURL()
+#else
+#define MTB_REQUIRE_CURL() GTEST_SKIP() << "built without libcurl (scripts/setup.sh installs libcurl4-openssl-dev)"
+#endif
+
 const std::string kCommon = "llm -m tiny -t f32 -b server --server-api llama --cooldown 0 --no-report ";
 
 std::string fmt_streams(int streams) {
@@ -99,6 +105,7 @@ double median_of(std::vector<double> v) {
 }  // namespace
 
 TEST(LoadE2E, AProgrammedPaceComesBackAsItsMetrics) {
+  MTB_REQUIRE_CURL();
   PacedServer server(/*ttft_ms=*/40, /*gap_ms=*/10);
   const fs::path root = fresh_dir();
   const Result r = run_mtb(kCommon + "-p 16 -n 8 --concurrency 8 --num-requests 32 --warmup-requests 2 --server-url " +
@@ -140,6 +147,7 @@ TEST(LoadE2E, AProgrammedPaceComesBackAsItsMetrics) {
 }
 
 TEST(LoadE2E, FailedRequestsAreCountedByReasonAndTheCaseRunsToItsEnd) {
+  MTB_REQUIRE_CURL();
   PacedServer server(5, 2, /*faults=*/true);
   const fs::path root = fresh_dir();
   const Result r = run_mtb(kCommon + "-p 8 -n 4 --concurrency 4 --num-requests 20 --warmup-requests 0 --server-timeout 1 "
@@ -156,6 +164,7 @@ TEST(LoadE2E, FailedRequestsAreCountedByReasonAndTheCaseRunsToItsEnd) {
 }
 
 TEST(LoadE2E, AnOpenLoopSendsOnItsScheduleUnderItsCap) {
+  MTB_REQUIRE_CURL();
   PacedServer server(20, 5);
   const fs::path root = fresh_dir();
   const Result r = run_mtb(kCommon + "-p 8 -n 4 --request-rate 40,inf --concurrency 3 --num-requests 12 --warmup-requests 0 "
@@ -177,6 +186,7 @@ TEST(LoadE2E, AnOpenLoopSendsOnItsScheduleUnderItsCap) {
 }
 
 TEST(LoadE2E, ASpawnedLlamaServerServesEveryStreamInItsOwnSlot) {
+  MTB_REQUIRE_CURL();
   const fs::path root = fresh_dir();
   const Result r = run_mtb("llm -m tiny -t f32 -b server --spawn-llama-server -p 16 -n 8 --concurrency 1,2,4 --num-requests 8 "
                            "--cooldown 0 --no-report --timeout 120 --measurements " + root.string());

@@ -134,22 +134,28 @@ TEST(ModelStore, QuantizesSideBySideToTheSameBytes) {
 // Greedy decoding of a synthetic model is deterministic: the same seed gives the same tokens
 // twice; another seed gives other weights and so other tokens. `observations` receives what the
 // session reports of the decode (LlmSession::take_observations).
-std::vector<Token> greedy(const fs::path& model, int n, bool all_logits = false, nlohmann::json* observations = nullptr) {
+// With `batch` sequences (distinct prompts), every sequence's tokens, one after the other.
+std::vector<Token> greedy(const fs::path& model, int n, bool all_logits = false, nlohmann::json* observations = nullptr,
+                          int batch = 1) {
   LlmBackend* b = find_llm_backend("llamacpp");
   LoadRequest req;
   req.model_path = model.string();
   req.device = "cpu";
   req.n_ctx = 64;
+  req.batch = batch;
   req.all_logits = all_logits;
   auto s = b->load(req);
   const GgufInfo info = read_gguf_info(model);
-  std::vector<Token> out = s->prefill(seeded_tokens(5, 2, 1, 16, info.ordinary_tokens));
-  std::vector<Token> all = out;
+  std::vector<Token> out = s->prefill(seeded_tokens(5, 2, batch, 16, info.ordinary_tokens));
+  std::vector<std::vector<Token>> seqs(batch);
+  for (int k = 0; k < batch; ++k) seqs[k].push_back(out[k]);
   for (int i = 0; i < n; ++i) {
     out = s->step(out);
-    all.push_back(out[0]);
+    for (int k = 0; k < batch; ++k) seqs[k].push_back(out[k]);
   }
   if (observations) *observations = s->take_observations();
+  std::vector<Token> all;
+  for (const auto& q : seqs) all.insert(all.end(), q.begin(), q.end());
   return all;
 }
 
@@ -162,13 +168,19 @@ TEST(Synth, GreedyTokensDependOnlyOnTheSeed) {
   EXPECT_NE(a, b);
 }
 
-// llama.cpp's backend sampler chooses in its graph what the host argmax over the read-back logits
-// chooses, and only the token crosses back (llamacpp/token_only_sampler): no logits at all.
+// The backend sampler chooses in llama.cpp's graph what the host argmax over the read-back logits
+// chooses, for one sequence and for several in one argmax (llamacpp/batch_greedy_sampler), and
+// only the tokens cross back: no logits at all.
 TEST(Synth, BackendGreedyChoiceIsTheHostsAndBringsBackNoLogits) {
   const fs::path d = fresh_test_dir();
   const fs::path m = write_tiny(d, "a.gguf", "f32", 11);
-  nlohmann::json seen;
-  const auto on_device = greedy(m, 12, false, &seen);
-  EXPECT_EQ(on_device, greedy(m, 12, true));
-  EXPECT_EQ(seen.value("sampled_logits_read_back", -1), 0) << seen.dump();
+  for (int batch : {1, 3}) {
+    nlohmann::json seen;
+    const auto on_device = greedy(m, 12, false, &seen, batch);
+    EXPECT_EQ(on_device, greedy(m, 12, true, nullptr, batch)) << "batch " << batch;
+    EXPECT_EQ(seen.value("sampled_logits_read_back", -1), 0) << seen.dump();
+  }
+  // The sequences' prompts differ, so a sampler reading another row's argmax would show.
+  const auto three = greedy(m, 12, false, nullptr, 3);
+  EXPECT_NE(std::vector<Token>(three.begin(), three.begin() + 13), std::vector<Token>(three.begin() + 13, three.begin() + 26));
 }

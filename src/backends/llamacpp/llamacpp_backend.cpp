@@ -4,7 +4,7 @@
 // benchmark does.
 #include "backends/llamacpp/llamacpp_backend.h"
 #include "backends/llamacpp/llamacpp_internal.h"
-#include "backends/llamacpp/token_only_sampler.h"
+#include "backends/llamacpp/batch_greedy_sampler.h"
 
 #include <fmt/format.h>
 
@@ -117,18 +117,20 @@ class LlamaSession final : public LlmSession {
     if (ctx_) llama_free(ctx_);  // freed before the new one is allocated: the device holds one at a time
     ctx_ = nullptr;
     free_samplers();
-    // A benchmark needs only the greedy choice: llama.cpp's backend sampler takes the argmax inside
-    // the graph, on the device, and token_only_sampler keeps the 600 KB of logits a step makes from
-    // crossing to the host beside the token (as llama-bench, which reads none). `mtb check`
-    // (all_logits) reads logits, so chooses on the host. A chain belongs to one context: each
-    // context gets new ones.
-    if (!all_logits_)
+    // A benchmark needs only the greedy choice: backend sampling takes it inside the graph, on the
+    // device, in one argmax over every sequence's logits (batch_greedy_sampler.cpp says why not
+    // llama.cpp's stock greedy sampler), and only the tokens cross back, as llama-bench and
+    // llama-batched-bench read nothing. `mtb check` (all_logits) reads logits, so chooses on the
+    // host. A chain belongs to one context: each context gets new ones.
+    if (!all_logits_) {
+      const auto shared = make_batch_greedy_shared();
       for (int b = 0; b < batch_; ++b) {
         llama_sampler* chain = llama_sampler_chain_init(llama_sampler_chain_default_params());
-        llama_sampler_chain_add(chain, llama_sampler_init_greedy());
-        llama_sampler_chain_add(chain, token_only_sampler());
+        llama_sampler_chain_add(chain, batch_greedy_sampler(shared));
         samplers_.push_back({b, chain});
       }
+      greedy_shared_ = shared;
+    }
     llama_context_params cp = llama_context_default_params();
     cp.n_ctx = static_cast<uint32_t>(req.n_ctx) * static_cast<uint32_t>(batch_);
     cp.n_seq_max = static_cast<uint32_t>(batch_);
@@ -230,7 +232,7 @@ class LlamaSession final : public LlmSession {
   ModelFacts facts() const override { return facts_; }
 
   // How many logits the backend sampler copied to the host beside its tokens since the last call:
-  // 0 is the token-only path working (token_only_sampler.cpp says what a vocabulary a step costs).
+  // 0 is the token-only path working (batch_greedy_sampler.cpp says what a vocabulary a step costs).
   nlohmann::json take_observations() override {
     nlohmann::json out = nlohmann::json::object();
     if (!samplers_.empty()) out["sampled_logits_read_back"] = logits_back_;
@@ -294,7 +296,8 @@ class LlamaSession final : public LlmSession {
                {"type_v", ggml_type_name(kv_type_)},
                {"flash_attn", llama_flash_attn_type_name(cp.flash_attn_type)},
                {"n_gpu_layers", req.device == "cpu" ? 0 : -1},
-               {"greedy_choice", samplers_.empty() ? "host argmax over the logits" : "backend sampler (argmax in the graph, the token alone read back)"},
+               {"greedy_choice", samplers_.empty() ? "host argmax over the logits"
+                                                : "backend sampler (one argmax in the graph over every sequence, the tokens alone read back)"},
                {"system_info", llama_print_system_info()}};
     return f;
   }
@@ -313,6 +316,7 @@ class LlamaSession final : public LlmSession {
   std::vector<Token> next_;
   std::vector<int> last_logits_ = std::vector<int>(batch_, -1);
   std::vector<llama_sampler_seq_config> samplers_;  // one greedy chain per sequence; empty with all_logits
+  std::shared_ptr<BatchGreedyShared> greedy_shared_;  // the chains' one argmax per step; outlives them
   uint64_t logits_back_ = 0;                          // sampled logits copied to the host (take_observations)
   ggml_backend_dev_t gpu_ = nullptr;
   size_t device_free_before_ = 0;

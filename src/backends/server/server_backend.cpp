@@ -10,7 +10,7 @@
 #include <optional>
 
 #include "backends/server/llama_server_process.h"
-#include "backends/server/load_client.h"
+#include "backends/server/load_client.h"  // its declarations only; built with libcurl
 #include "backends/server/server_api.h"
 #include "backends/server/server_options.h"
 #include "backends/server/streaming_request.h"
@@ -117,8 +117,13 @@ class ServerSession final : public LlmSession {
     s.open_loop = load.open_loop();
     s.duration_s = load.duration_s;
     s.expected_tokens = n_gen + 1;
+#ifdef MTB_HAVE_CURL
     if (!load_client_) load_client_ = std::make_unique<LoadClient>();
     return load_client_->run(jobs, s, clock);
+#else
+    (void)clock;
+    throw Unsupported("serving load needs libcurl, which this build was made without (scripts/setup.sh installs it)");
+#endif
   }
 
   std::vector<float> logits_last(int) override {
@@ -258,7 +263,9 @@ class ServerSession final : public LlmSession {
   std::string base_path_;
   std::optional<TokenText> token_text_;
   ModelFacts facts_;
+#ifdef MTB_HAVE_CURL
   std::unique_ptr<LoadClient> load_client_;  // serving load: many streams, connections kept between calls
+#endif
   std::unique_ptr<Request> request_;
   std::deque<Token> pending_;  // tokens received, not yet handed to the harness
   std::vector<nlohmann::json> reports_;
