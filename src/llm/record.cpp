@@ -146,6 +146,14 @@ const FieldTable<Record>& record_fields() {
           field<&R::generated>("generated"),
           field<&R::prompt_s>("samples_prompt_s").unit("s"),
           field<&R::gen_s>("samples_gen_s").unit("s"),
+          // With several sequences the rates above are aggregates (all sequences' tokens over the wall
+          // time, as llama-batched-bench's S_TG and S_PP); these are one sequence's share.
+          json_view<R>("gen_tps_per_sequence", [](const R& r) { return r.gen_tps.mean / r.spec.batch; })
+              .written_if([](const R& r) { return r.spec.batch > 1; })
+              .console("tg t/s/seq", 7, true, [](const R& r) { return r.gen_tps.n ? fmt::format("{:.2f}", r.gen_tps.mean / r.spec.batch) : "-"; },
+                       any([](const R& r) { return r.spec.batch > 1; })),
+          json_view<R>("prompt_tps_per_sequence", [](const R& r) { return r.prompt_tps.mean / r.spec.batch; })
+              .written_if([](const R& r) { return r.spec.batch > 1; }),
           // llama-bench's names for the headline figure: generation where there is one, else the prompt
           json_view<R>("avg_ts", [](const R& r) { return (r.spec.n_gen > 0 ? r.gen_tps : r.prompt_tps).mean; }),
           json_view<R>("stddev_ts", [](const R& r) { return (r.spec.n_gen > 0 ? r.gen_tps : r.prompt_tps).stddev; }),

@@ -109,9 +109,11 @@ PageText hardware_page(const std::string& hardware, const std::vector<const Run*
   const std::vector<ModelSeries> models = group_llm(runs);
   const Section llm = llm_charts(models);
   const Section layers = layer_charts(runs);
+  const Section load = load_charts(runs);
   std::string nav = "<nav><a href=\"index.html\">← all hardware</a> ";
   if (!models.empty())
     nav += "<a href=\"#fastest-section\">fastest</a> <a href=\"#llm\">LLM charts</a> <a href=\"#table\">table</a> ";
+  if (!load.figures.empty()) nav += "<a href=\"#load\">serving load</a> ";
   if (!layers.figures.empty()) nav += "<a href=\"#layers\">layers</a> ";
   nav += "<a href=\"#runs-section\">runs</a></nav>\n";
   std::string body =
@@ -130,12 +132,18 @@ PageText hardware_page(const std::string& hardware, const std::vector<const Run*
             "included. Click a header to sort.</p>\n" +
             results_table(runs);
   }
+  if (!load.figures.empty())
+    body += "<h2 id=\"load\">Serving load</h2>\n<p class=\"muted\">Servers at each number of concurrent "
+            "streams (closed loop) beside in-process backends at each --batch; latency percentiles against the "
+            "output throughput they came with (vllm bench serve's definitions).</p>\n" +
+            load.html;
   if (!layers.figures.empty())
     body += "<h2 id=\"layers\">Layer timings</h2>\n<p class=\"muted\">Median time per op against batch × sequence "
             "length, one line per framework/backend/compile/dtype (newest run wins).</p>\n" +
             layers.html;
   body += "<h2 id=\"runs-section\">Runs</h2>\n<div class=\"scroll\">" + runs_table(runs) + "</div>\n";
   nlohmann::json figures = llm.figures;
+  for (const auto& f : load.figures) figures.push_back(f);
   for (const auto& f : layers.figures) figures.push_back(f);
   const int n = static_cast<int>(figures.size());
   return {html_page(hardware + " — mtb report", body, figures, plotly_src), n};

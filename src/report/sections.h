@@ -19,6 +19,11 @@ struct Section {
 // bars of one standard deviation where samples were recorded), and peak memory where recorded.
 Section llm_charts(const std::vector<ModelSeries>& models);
 
+// Per model with serving-load records: output throughput against streams (servers' --concurrency
+// beside in-process --batch), TTFT and TPOT p50/p99 against output throughput, and output throughput
+// against an open loop's request rate.
+Section load_charts(const std::vector<const Run*>& runs);
+
 // Per op: median time against batch x sequence, one line per framework/backend/compile/dtype; % of
 // roofline where the run recorded it.
 Section layer_charts(const std::vector<const Run*>& runs);

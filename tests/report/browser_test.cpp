@@ -26,17 +26,30 @@ std::string find_chromium() {
 // What a page must show, counted from the records rather than from the page code: per model a prompt,
 // a TTFT and a generation chart with one trace per framework/backend/precision, a memory chart where
 // memory was recorded; per layer op one chart with one trace per framework/backend/compile/dtype.
+// Serving load, per model with load records: a throughput chart (a trace per server series and per
+// in-process series that ran a batch above 1), TTFT and TPOT charts (p50 and p99 per server series of
+// closed loops), and a request-rate chart where there are open loops.
 std::map<std::string, int> expected_traces(const std::vector<const report::Run*>& runs) {
-  std::map<std::string, std::set<std::string>> llm_series, mem_series, layer_series;
+  std::map<std::string, std::set<std::string>> llm_series, mem_series, layer_series, roofline_series, closed, open, batched;
   for (const auto* run : runs) {
     for (const auto& r : run->llm) {
       if (r.status != Status::ok) continue;
-      const std::string s = r.spec.backend + "|" + r.spec.device + "|" + r.spec.precision;
+      const std::string base = r.spec.backend + "|" + r.spec.device + "|" + r.spec.precision;
+      if (r.spec.load.active()) {
+        (r.spec.load.open_loop() ? open : closed)[r.spec.model].insert(base);
+        continue;
+      }
+      if (r.spec.batch > 1 && r.spec.n_depth == 0 && r.gen_tps.n > 0) batched[r.spec.model].insert(base);
+      if (r.prompt_tps.n == 0 && r.gen_tps.n == 0) continue;
+      const std::string s = base + "|b" + std::to_string(r.spec.batch) + "|d" + std::to_string(r.spec.n_depth);
       llm_series[r.spec.model].insert(s);
       if (r.peak_memory_bytes() > 0) mem_series[r.spec.model].insert(s);
     }
-    for (const auto& l : run->layers)
-      layer_series[l.name].insert(l.framework + "|" + l.backend + "|" + std::to_string(l.compiled) + "|" + l.dtype);
+    for (const auto& l : run->layers) {
+      const std::string s = l.framework + "|" + l.backend + "|" + std::to_string(l.compiled) + "|" + l.dtype;
+      layer_series[l.name].insert(s);
+      if (l.roofline_pct) roofline_series[l.name].insert(s);  // % of roofline where it was recorded
+    }
   }
   std::map<std::string, int> out;
   int i = 0;
@@ -46,7 +59,22 @@ std::map<std::string, int> expected_traces(const std::vector<const report::Run*>
     ++i;
   }
   i = 0;
-  for (const auto& [op, series] : layer_series) out[fmt::format("layer-{}", i++)] = series.size();
+  std::set<std::string> load_models;
+  for (const auto* m : {&closed, &open})
+    for (const auto& [model, _] : *m) load_models.insert(model);
+  for (const auto& model : load_models) {
+    const size_t n_closed = closed.count(model) ? closed[model].size() : 0;
+    if (const size_t n = n_closed + (batched.count(model) ? batched[model].size() : 0); n)
+      out[fmt::format("load-{}-throughput", i)] = n;
+    if (n_closed) out[fmt::format("load-{}-ttft", i)] = out[fmt::format("load-{}-tpot", i)] = 2 * n_closed;
+    if (open.count(model)) out[fmt::format("load-{}-rate", i)] = open[model].size();
+    ++i;
+  }
+  i = 0;
+  for (const auto& [op, series] : layer_series) {
+    if (roofline_series.count(op)) out[fmt::format("layer-{}-roofline", i)] = roofline_series[op].size();
+    out[fmt::format("layer-{}", i++)] = series.size();
+  }
   return out;
 }
 
@@ -60,7 +88,8 @@ TEST(ReportInBrowser, EveryPageDrawsItsChartsWithoutErrorsAndLinksResolve) {
   // The ancestor's runs (where ../shared is present) beside an mtb run, as a user would report them.
   MTB_REQUIRE_TINY_RUNS();
   const auto& runs = tiny_runs();
-  std::vector<fs::path> roots{runs.a};
+  // And the golden fixture's runs: every kind of LLM record, serving load included.
+  std::vector<fs::path> roots{runs.a, MTB_GOLDEN_FIXTURES};
   if (!seed_dir().empty()) roots.push_back(seed_dir());
   const fs::path artefacts = MTB_TEST_ARTEFACTS;
   const fs::path site = artefacts / "site";
@@ -74,7 +103,7 @@ TEST(ReportInBrowser, EveryPageDrawsItsChartsWithoutErrorsAndLinksResolve) {
   ASSERT_TRUE(set.problems.empty());
   std::map<std::string, std::vector<const report::Run*>> by_hw;
   for (const auto& r : set.runs) by_hw[r.hardware].push_back(&r);
-  ASSERT_EQ(by_hw.size(), seed_dir().empty() ? 1u : 2u);
+  ASSERT_EQ(by_hw.size(), seed_dir().empty() ? 2u : 3u);
 
   // One screenshot kept as an artefact: the ancestor's page where present (it has every kind of chart).
   const std::string shot_hw = seed_dir().empty() ? by_hw.begin()->first : "Apple_M4_Pro_10P+4E+20GPU_24GB";
@@ -115,11 +144,15 @@ TEST(ReportInBrowser, EveryPageDrawsItsChartsWithoutErrorsAndLinksResolve) {
     }
     EXPECT_EQ(drawn, expected);
   }
-  // The mtb run's page, exactly: tiny with f32 and q4_0 on the CPU gives 4 charts of 2 lines.
-  for (const auto& [hw, hw_runs] : by_hw)
-    if (hw_runs.front()->origin == "mtb")
-      EXPECT_EQ(expected_traces(hw_runs),
-                (std::map<std::string, int>{{"llm-0-prompt", 2}, {"llm-0-ttft", 2}, {"llm-0-gen", 2}, {"llm-0-memory", 2}}));
+  // The tiny run's page, exactly: tiny with f32 and q4_0 on the CPU gives 4 charts of 2 lines; the
+  // fixture's load charts: two server series (closed loop; open loop) beside one batched series.
+  const std::string tiny_hw = runs.a.parent_path().filename().string();
+  EXPECT_EQ(expected_traces(by_hw[tiny_hw]),
+            (std::map<std::string, int>{{"llm-0-prompt", 2}, {"llm-0-ttft", 2}, {"llm-0-gen", 2}, {"llm-0-memory", 2}}));
+  const auto fixture = expected_traces(by_hw["Test_EPYC_2C_24GB"]);
+  EXPECT_EQ(fixture.at("load-0-throughput"), 2);
+  EXPECT_EQ(fixture.at("load-0-ttft"), 2);
+  EXPECT_EQ(fixture.at("load-0-rate"), 1);
   ASSERT_TRUE(fs::exists(shot));
   EXPECT_GT(fs::file_size(shot), 10000u);
   fmt::print("screenshot kept: {}\nsite kept: {}\n", shot.string(), (site / "index.html").string());

@@ -172,6 +172,7 @@ TEST(Synth, GreedyTokensDependOnlyOnTheSeed) {
 // chooses, for one sequence and for several in one argmax (llamacpp/batch_greedy_sampler), and
 // only the tokens cross back: no logits at all.
 TEST(Synth, BackendGreedyChoiceIsTheHostsAndBringsBackNoLogits) {
+  setenv("MTB_LLAMACPP_BACKEND_SAMPLING", "1", 1);  // on the CPU the choice is the host's unless asked
   const fs::path d = fresh_test_dir();
   const fs::path m = write_tiny(d, "a.gguf", "f32", 11);
   for (int batch : {1, 3}) {
@@ -183,4 +184,5 @@ TEST(Synth, BackendGreedyChoiceIsTheHostsAndBringsBackNoLogits) {
   // The sequences' prompts differ, so a sampler reading another row's argmax would show.
   const auto three = greedy(m, 12, false, nullptr, 3);
   EXPECT_NE(std::vector<Token>(three.begin(), three.begin() + 13), std::vector<Token>(three.begin() + 13, three.begin() + 26));
+  unsetenv("MTB_LLAMACPP_BACKEND_SAMPLING");
 }

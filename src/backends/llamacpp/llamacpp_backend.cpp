@@ -117,12 +117,17 @@ class LlamaSession final : public LlmSession {
     if (ctx_) llama_free(ctx_);  // freed before the new one is allocated: the device holds one at a time
     ctx_ = nullptr;
     free_samplers();
-    // A benchmark needs only the greedy choice: backend sampling takes it inside the graph, on the
-    // device, in one argmax over every sequence's logits (batch_greedy_sampler.cpp says why not
-    // llama.cpp's stock greedy sampler), and only the tokens cross back, as llama-bench and
-    // llama-batched-bench read nothing. `mtb check` (all_logits) reads logits, so chooses on the
-    // host. A chain belongs to one context: each context gets new ones.
-    if (!all_logits_) {
+    // A benchmark needs only the greedy choice. On a GPU, backend sampling takes it inside the graph,
+    // in one argmax over every sequence's logits (batch_greedy_sampler.cpp says why not llama.cpp's
+    // stock greedy sampler), and only the tokens cross back, as llama-bench and llama-batched-bench
+    // read nothing. On the CPU the logits are already in host memory and the argmax over them is
+    // cheaper than the sampler's graph: qwen-2.5-0.5b-it q4_0 at batch 8 decoded 97-100 t/s with it,
+    // 101-102 t/s choosing on the host, as llama-batched-bench's 101-104 (2-core Xeon, 2026-12-02).
+    // MTB_LLAMACPP_BACKEND_SAMPLING=1 samples in the graph on the CPU too (its tests). `mtb check`
+    // (all_logits) reads logits, so chooses on the host. A chain belongs to one context: each
+    // context gets new ones.
+    const bool in_graph = req.device != "cpu" || std::getenv("MTB_LLAMACPP_BACKEND_SAMPLING");
+    if (!all_logits_ && in_graph) {
       const auto shared = make_batch_greedy_shared();
       for (int b = 0; b < batch_; ++b) {
         llama_sampler* chain = llama_sampler_chain_init(llama_sampler_chain_default_params());
