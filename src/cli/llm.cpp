@@ -292,6 +292,8 @@ Examples:
   mtb llm --resume measurements/llm_benchmarks/<hardware>/<time>
   mtb llm -m tiny -t f32 -b llamacpp,server --spawn-llama-server      in-process vs behind HTTP
   mtb llm -m qwen-2.5-0.5b-it -t q4_0 -b server --server-model qwen2.5-0.5b-instruct   LM Studio
+  mtb llm -m qwen-2.5-0.5b-it -t q4_0 -b server --spawn-llama-server --concurrency 1,4,16 -p 128 -n 128
+                                                  llama-server under load, a slot per stream
 
 Exit status: 0 all cases ran (or were skipped with a reason), 3 some case failed,
 130 interrupted (resume with --resume), 1/2 bad input.)");
