@@ -231,3 +231,14 @@ TEST(LoadE2E, DISABLED_ClientOverheadAt64And256Streams) {
                 m.itl_ms.p99, m.output_throughput);
   }
 }
+
+// Not a test: the paced fake alone, for an outside client to time (curl -w '%{time_starttransfer}'),
+// so the fake's own share of the TTFT overhead above can be told from the client's.
+// Run: MTB_PACED_SECONDS=60 mtb_e2e_tests --gtest_also_run_disabled_tests --gtest_filter='*PacedServerAlone*'
+TEST(LoadE2E, DISABLED_PacedServerAlone) {
+  PacedServer server(50, 20);
+  std::printf("%s\n", server.url().c_str());
+  std::fflush(stdout);
+  const char* s = std::getenv("MTB_PACED_SECONDS");
+  std::this_thread::sleep_for(std::chrono::seconds(s ? std::atoi(s) : 30));
+}
