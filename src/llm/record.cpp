@@ -124,6 +124,21 @@ const FieldTable<Record>& record_fields() {
               .console("J/tok", 12, true, [](const R& r) { return shown(r.gen_j_per_token, "{:.3f}"); },
                        any([](const R& r) { return r.gen_j_per_token > 0; })),
           field<&R::gen_avg_power_w>("gen_avg_power_w").csv("gen_avg_power_w").unit("W"),
+          // Serving load (empty for single-stream cases): what a spreadsheet of a load run needs.
+          view<R>("concurrency", [](const R& r) { return is_load(r) ? std::to_string(r.spec.load.concurrency) : ""; }),
+          view<R>("request_rate", [](const R& r) {
+            return !is_load(r) ? "" : r.spec.load.request_rate == kAllAtOnce ? "inf" : num(r.spec.load.request_rate);
+          }),
+          view<R>("output_tps", [](const R& r) { return is_load(r) ? num(r.load.output_throughput) : ""; }),
+          view<R>("request_throughput", [](const R& r) { return is_load(r) ? num(r.load.request_throughput) : ""; }),
+          view<R>("goodput", [](const R& r) { return is_load(r) ? num(r.load.goodput) : ""; }),
+          view<R>("ttft_p50_ms", [](const R& r) { return is_load(r) ? num(r.load.ttft_ms.median) : ""; }),
+          view<R>("ttft_p99_ms", [](const R& r) { return is_load(r) ? num(r.load.ttft_ms.p99) : ""; }),
+          view<R>("tpot_p50_ms", [](const R& r) { return is_load(r) ? num(r.load.tpot_ms.median) : ""; }),
+          view<R>("tpot_p99_ms", [](const R& r) { return is_load(r) ? num(r.load.tpot_ms.p99) : ""; }),
+          view<R>("itl_p50_ms", [](const R& r) { return is_load(r) ? num(r.load.itl_ms.median) : ""; }),
+          view<R>("e2e_p50_ms", [](const R& r) { return is_load(r) ? num(r.load.e2e_ms.median) : ""; }),
+          view<R>("failed_requests", [](const R& r) { return is_load(r) ? std::to_string(r.load.failed) : ""; }),
           // JSON only
           axis<&CaseSpec::load>("load").written_if([](const R& r) { return r.spec.load.active(); }),
           field<&R::load>("load_metrics").written_if(is_load)
