@@ -48,17 +48,32 @@ void derive_reported_rates(nlohmann::json& reported) {
 
 }  // namespace
 
+namespace {
+
+std::vector<double> rates(const std::vector<double>& seconds, double tokens) {
+  std::vector<double> out;
+  for (double s : seconds)
+    if (s > 0 && tokens > 0) out.push_back(tokens / s);
+  return out;
+}
+
+}  // namespace
+
+std::vector<double> prompt_rates(const Record& r) { return rates(r.prompt_s, double(r.spec.n_prompt) * r.spec.batch); }
+std::vector<double> gen_rates(const Record& r) { return rates(r.gen_s, double(r.spec.n_gen) * r.spec.batch); }
+
+std::vector<double> request_rates(const Record& r) {
+  std::vector<double> out;
+  for (const auto& q : r.requests)
+    if (q.error.empty() && q.end_s > q.send_s) out.push_back(q.output_tokens / (q.end_s - q.send_s));
+  return out;
+}
+
 void derive_numbers(Record& r, const DerivationInputs& in) {
   const CaseSpec& c = r.spec;
-  std::vector<double> pp, tg;
-  const double prompt_tokens = double(c.n_prompt) * c.batch;
   const double gen_tokens = double(c.n_gen) * c.batch;
-  for (double s : r.prompt_s)
-    if (s > 0 && prompt_tokens > 0) pp.push_back(prompt_tokens / s);
-  for (double s : r.gen_s)
-    if (s > 0 && gen_tokens > 0) tg.push_back(gen_tokens / s);
-  r.prompt_tps = summarize(pp);
-  r.gen_tps = summarize(tg);
+  r.prompt_tps = summarize(prompt_rates(r));
+  r.gen_tps = summarize(gen_rates(r));
   r.ttft_s = summarize(r.prompt_s);
   r.roofline = roofline_of(r, in.shape, in.calibration);
   if (r.spec.load.active()) r.load = load_metrics(r.requests, r.spec.load);

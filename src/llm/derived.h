@@ -20,4 +20,10 @@ struct DerivationInputs {
 // Fills prompt_tps, gen_tps, ttft_s, roofline and the energy figures from the record's samples.
 void derive_numbers(Record& r, const DerivationInputs& in = {});
 
+// The per-repetition throughputs the summaries are of (all sequences' tokens over each sample), and a
+// load case's per-request output rate (its tokens over its end-to-end time): what `mtb compare` tests.
+std::vector<double> prompt_rates(const Record& r);
+std::vector<double> gen_rates(const Record& r);
+std::vector<double> request_rates(const Record& r);
+
 }  // namespace mtb

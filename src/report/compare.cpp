@@ -1,5 +1,7 @@
 #include "report/compare.h"
 
+#include "llm/derived.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -9,14 +11,6 @@
 
 namespace mtb::report {
 namespace {
-
-// Throughput per repetition from the recorded times, as Record::summarize_samples derives them.
-std::vector<double> rates(const std::vector<double>& seconds, double tokens) {
-  std::vector<double> out;
-  for (double s : seconds)
-    if (s > 0 && tokens > 0) out.push_back(tokens / s);
-  return out;
-}
 
 std::optional<MetricDiff> diff(const char* name, const Summary& sa, const Summary& sb, const std::vector<double>& xa,
                                const std::vector<double>& xb, const CompareOptions& o) {
@@ -44,8 +38,8 @@ std::map<std::string, const Record*> index_ok(const std::vector<Record>& records
 }  // namespace
 
 std::string match_key(const CaseSpec& c) {
-  return fmt::format("{} {} {} {} p{} n{} d{} b{}", c.model, c.backend, c.device, c.precision, c.n_prompt, c.n_gen,
-                     c.n_depth, c.batch);
+  return fmt::format("{} {} {} {} p{} n{} d{} b{}{}", c.model, c.backend, c.device, c.precision, c.n_prompt, c.n_gen,
+                     c.n_depth, c.batch, load_label(c.load));
 }
 
 Comparison compare_records(const std::vector<Record>& a, const std::vector<Record>& b, const CompareOptions& o) {
@@ -59,11 +53,11 @@ Comparison compare_records(const std::vector<Record>& a, const std::vector<Recor
     }
     const Record& rb = *it->second;
     CaseDiff cd{ra->spec, {}};
-    const double pt_a = double(ra->spec.n_prompt) * ra->spec.batch, gt_a = double(ra->spec.n_gen) * ra->spec.batch;
-    if (auto d = diff("pp t/s", ra->prompt_tps, rb.prompt_tps, rates(ra->prompt_s, pt_a), rates(rb.prompt_s, pt_a), o))
-      cd.metrics.push_back(*d);
-    if (auto d = diff("tg t/s", ra->gen_tps, rb.gen_tps, rates(ra->gen_s, gt_a), rates(rb.gen_s, gt_a), o))
-      cd.metrics.push_back(*d);
+    if (auto d = diff("pp t/s", ra->prompt_tps, rb.prompt_tps, prompt_rates(*ra), prompt_rates(rb), o)) cd.metrics.push_back(*d);
+    if (auto d = diff("tg t/s", ra->gen_tps, rb.gen_tps, gen_rates(*ra), gen_rates(rb), o)) cd.metrics.push_back(*d);
+    // A load case: each request's output tokens over its end-to-end time, request by request.
+    const std::vector<double> qa = request_rates(*ra), qb = request_rates(rb);
+    if (auto d = diff("request t/s", summarize(qa), summarize(qb), qa, qb, o)) cd.metrics.push_back(*d);
     c.matched.push_back(std::move(cd));
   }
   for (const auto& [key, rb] : ib)

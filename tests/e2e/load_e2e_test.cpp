@@ -21,7 +21,8 @@ namespace {
 std::string sse(const json& j) { return "data: " + j.dump() + "\n\n"; }
 
 // A llama-server look-alike (/completion) that waits `ttft_ms` and then streams the tokens asked
-// for `gap_ms` apart. With `faults`, request k (in arrival order) fails by k % 5: 0 answers HTTP 429,
+// for `gap_ms` apart. With `faults`, request k (in arrival order) fails by k % 5: 0 answers HTTP 429
+// (503 when k % 10 is 5),
 // 1 drops the connection after one token, 2 sends a message that is not JSON, 3 goes silent past
 // the client's read timeout; 4 streams correctly.
 class PacedServer {
@@ -48,7 +49,7 @@ class PacedServer {
     const int k = count_++;
     const int mode = faults_ ? k % 5 : 4;
     if (mode == 0) {
-      res.status = 429;
+      res.status = k % 10 == 5 ? 503 : 429;
       res.set_content(R"({"error":{"message":"busy"}})", "application/json");
       return;
     }
@@ -158,9 +159,26 @@ TEST(LoadE2E, FailedRequestsAreCountedByReasonAndTheCaseRunsToItsEnd) {
   EXPECT_EQ(rec.requests.size(), 20u);
   EXPECT_EQ(rec.load.completed, 4);
   EXPECT_EQ(rec.load.failed, 16);
-  EXPECT_EQ(rec.load.failures, json({{"HTTP 429", 4}, {"connection reset", 4}, {"unparseable message", 4}, {"no data for 1 s", 4}}))
+  EXPECT_EQ(rec.load.failures,
+            json({{"HTTP 429", 2}, {"HTTP 503", 2}, {"connection reset", 4}, {"unparseable message", 4}, {"no data for 1 s", 4}}))
       << rec.load.failures.dump();
   EXPECT_NE(r.out.find("16 failed"), std::string::npos) << r.out;
+}
+
+TEST(LoadE2E, AServerThatRefusesFailsEveryRequestWithTheReason) {
+  MTB_REQUIRE_CURL();
+  std::string url;
+  {
+    PacedServer gone(1, 1);  // a port that was free a moment ago and is closed again
+    url = gone.url();
+  }
+  const fs::path root = fresh_dir();
+  const Result r = run_mtb(kCommon + "-p 8 -n 2 --concurrency 2 --num-requests 4 --warmup-requests 0 --server-url " + url +
+                           " --measurements " + root.string());
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  const mtb::Record rec = records(only_run(root)).at(0);
+  EXPECT_EQ(rec.load.completed, 0);
+  EXPECT_EQ(rec.load.failures, json({{"connection refused", 4}})) << rec.load.failures.dump();
 }
 
 TEST(LoadE2E, AnOpenLoopSendsOnItsScheduleUnderItsCap) {

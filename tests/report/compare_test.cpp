@@ -57,6 +57,40 @@ TEST(CompareRecords, MatchesCasesAndFlagsOnlyTheSlowedOne) {
   EXPECT_EQ(regressions(c, 25).size(), 0u);
 }
 
+// A load case of a server at concurrency 4: 12 requests of 9 tokens, each taking `e2e` seconds (with
+// a little seeded spread), so compare tests the per-request samples.
+Record load_case(double e2e, uint32_t seed) {
+  Record r;
+  r.spec = {.model = "tiny", .backend = "server", .device = "cpu", .precision = "f32", .n_prompt = 16, .n_gen = 8};
+  r.spec.load.concurrency = 4;
+  std::mt19937 rng(seed);
+  std::normal_distribution<double> noise(1.0, 0.02);
+  for (int i = 0; i < 12; ++i) {
+    RequestRow q;
+    q.send_s = i * 0.1;
+    q.first_token_s = q.send_s + 0.01;
+    q.end_s = q.send_s + e2e * noise(rng);
+    q.output_tokens = 9;
+    r.requests.push_back(q);
+  }
+  derive_numbers(r);
+  return r;
+}
+
+TEST(CompareRecords, LoadCasesAreComparedRequestByRequest) {
+  const std::vector<Record> a{load_case(0.2, 1)}, same{load_case(0.2, 2)}, slow{load_case(0.25, 3)};
+  const Comparison c = compare_records(a, same, {});
+  ASSERT_EQ(c.matched.size(), 1u);
+  EXPECT_NE(match_key(c.matched[0].spec).find("c4"), std::string::npos);  // the load is part of the case
+  ASSERT_EQ(c.matched[0].metrics.size(), 1u);
+  EXPECT_EQ(c.matched[0].metrics[0].metric, "request t/s");
+  EXPECT_FALSE(c.matched[0].metrics[0].significant);
+  const Comparison s = compare_records(a, slow, {});
+  ASSERT_EQ(s.matched[0].metrics.size(), 1u);
+  EXPECT_TRUE(s.matched[0].metrics[0].significant);
+  EXPECT_NEAR(s.matched[0].metrics[0].ratio, 0.8, 0.03);
+}
+
 // A run folder of the same four cases (f32 and q4_0, prompts 16 and 64), each timed 8 times with
 // seeded noise of about 1%: two seeds are two runs of one plan on a steady machine.
 fs::path synthetic_run(const fs::path& root, const std::string& stamp, uint32_t seed) {
