@@ -94,7 +94,7 @@ Section load_charts(const std::vector<const Run*>& runs) {
       }
     if (!throughput.empty())
       chart(out, fmt::format("load-{}-throughput", index), std::move(throughput),
-            {"Output throughput against streams", "concurrent streams (server) or sequences (in-process --batch)",
+            {"Output throughput against streams", "streams (server) or sequences (--batch)",
              "tokens/s", true, {xs.begin(), xs.end()}, {}});
     // Latency against throughput: what each extra stream costs the users already served.
     for (const auto& [id, title, pick] :
@@ -114,7 +114,10 @@ Section load_charts(const std::vector<const Run*>& runs) {
             p.err.push_back(0);
             p.hover.push_back(hover(label, fmt::format("{:g} streams: {} {:.4g} ms", x, p99 ? "p99" : "p50", p99 ? q.p99 : q.median), pt));
           }
-          if (!p.y.empty()) traces.push_back(line_trace(label + (p99 ? " p99" : " p50"), p, col));
+          if (p.y.empty()) continue;
+          nlohmann::json t = line_trace(label + (p99 ? " p99" : " p50"), p, col);
+          if (p99) t["line"]["dash"] = "dot";  // a series' p99 in its colour, dotted beside its p50
+          traces.push_back(std::move(t));
         }
         ++col;
       }
