@@ -14,7 +14,7 @@
 #include "llm/backend.h"
 #include "cli/commands.h"
 #include "models/synthesis_progress.h"
-#include "llm/plan.h"
+#include "core/axis_list.h"
 #include "core/tokens.h"
 #include "models/gguf_info.h"
 #include "models/model_store.h"

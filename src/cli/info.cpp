@@ -9,7 +9,7 @@
 #include "cli/run_context.h"
 #include "core/calibration.h"
 #include "core/nvml.h"
-#include "llm/printers.h"
+#include "core/text_table.h"
 #include "models/model_store.h"
 
 namespace mtb::cli {

@@ -2,15 +2,12 @@
 // cartesian product, run by the suite driver (core/suite_driver.h) as llm/llm_suite.h describes it.
 #include <fmt/format.h>
 #include <fmt/ranges.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
-#include <set>
 
 #include "cli/commands.h"
-#include "cli/run_context.h"
 #include "cli/run_options.h"
 #include "core/suite_driver.h"
 #include "llm/backend.h"
@@ -252,9 +249,8 @@ int run_llm(const LlmOptions& o, const std::vector<std::string>& argv) {
   if (cases.empty()) throw std::runtime_error("the plan is empty (every case has n_prompt = n_gen = 0)");
 
   if (!store) {
-    const MachineContext m = machine_context();
-    d.hardware = m.hardware;
-    d.settings = {{"benchmark_settings",
+    describe_machine(d);
+    d.settings.update({{"benchmark_settings",
                    {{"num_warmup_iterations", axes.warmup},
                     {"num_iterations", axes.reps},
                     {"max_num_tokens", axes.n_gen},
@@ -262,10 +258,8 @@ int run_llm(const LlmOptions& o, const std::vector<std::string>& argv) {
                     {"dtypes", axes.precisions},
                     {"cooldown", o.run.cooldown},
                     {"run_only_benchmarks", nullptr}}},
-                  {"hardware_info", hardware_info_json(m)},
-                  {"software_info", software_info_json()},
                   {"seed", axes.seed},
-                  {"plan", {{"axes", axes_json(axes)}}}};
+                  {"plan", {{"axes", axes_json(axes)}}}});
     if (std::count(axes.backends.begin(), axes.backends.end(), "server"))
       d.settings["server"] = recorded_server_options(backend_options["server"]);
   }

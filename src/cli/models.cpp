@@ -6,8 +6,8 @@
 #include "llm/backend.h"
 #include "cli/commands.h"
 #include "models/synthesis_progress.h"
-#include "llm/plan.h"
-#include "llm/printers.h"
+#include "core/axis_list.h"
+#include "core/text_table.h"
 #include "models/model_store.h"
 #include "models/zoo.h"
 

@@ -3,14 +3,11 @@
 // (core/suite_driver.h) runs the plan as ops/op_suite.h describes it, a worker per case.
 #include <fmt/format.h>
 #include <fmt/ranges.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
-#include <set>
 
 #include "cli/commands.h"
-#include "cli/run_context.h"
 #include "cli/run_options.h"
 #include "core/axis_list.h"
 #include "core/suite_driver.h"
@@ -113,11 +110,10 @@ int run_ops(const OpsOptions& o, const std::vector<std::string>& argv) {
     return 0;
   }
   if (!store) {
-    const MachineContext m = machine_context();
+    describe_machine(d);
     nlohmann::json versions = nlohmann::json::object();
     for (const auto& b : op_backends()) versions[b->name()] = b->version();
-    d.hardware = m.hardware;
-    d.settings = {{"benchmark_settings",
+    d.settings.update({{"benchmark_settings",
                    {{"num_warmup_iterations", axes.timing.warmup},
                     {"num_iterations", "adaptive"},
                     {"num_repeats", 1},
@@ -125,11 +121,9 @@ int run_ops(const OpsOptions& o, const std::vector<std::string>& argv) {
                     {"min_reps", axes.timing.min_reps},
                     {"target_rel_ci95", axes.timing.target_rel_ci},
                     {"time_cap_s", axes.timing.time_cap_s}}},
-                  {"hardware_info", hardware_info_json(m)},
-                  {"software_info", software_info_json()},
                   {"op_backends", versions},
                   {"seed", axes.timing.seed},
-                  {"plan", {{"axes", ops::to_json(axes)}}}};
+                  {"plan", {{"axes", ops::to_json(axes)}}}});
   }
   return run_suite(ops::op_suite(axes, cases), std::move(store), d);
 }

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "cli/commands.h"
+#include "cli/run_context.h"
 
 namespace mtb::cli {
 
@@ -38,6 +39,13 @@ DriverOptions driver_options(const RunOptions& o, std::vector<std::string> argv)
   d.cooldown = o.cooldown;
   if (!o.no_report) d.report = [out = o.report](const std::filesystem::path& dir) { report_after_run(dir, out); };
   return d;
+}
+
+void describe_machine(DriverOptions& d) {
+  const MachineContext m = machine_context();
+  d.hardware = m.hardware;
+  d.settings["hardware_info"] = hardware_info_json(m);
+  d.settings["software_info"] = software_info_json();
 }
 
 }  // namespace mtb::cli

@@ -31,4 +31,8 @@ std::vector<std::string> recorded_argv(const CLI::App& cmd, const std::string& n
 // The driver's options for a new run or a resumed one; `output` is checked here, before anything runs.
 DriverOptions driver_options(const RunOptions& o, std::vector<std::string> argv);
 
+// A new run's machine: the hardware string naming its folder, and settings.json's hardware_info
+// and software_info (merged into d.settings).
+void describe_machine(DriverOptions& d);
+
 }  // namespace mtb::cli

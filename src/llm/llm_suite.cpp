@@ -12,7 +12,6 @@
 
 #include "core/device.h"
 #include "core/clock.h"
-#include "llm/printers.h"
 #include "models/gguf_info.h"
 #include "models/model_store.h"
 #include "models/synthesis_progress.h"
@@ -80,21 +79,23 @@ Suite llm_suite(const LlmAxes& axes, const std::vector<CaseSpec>& cases, const n
   s.csv = llm_csv_schema();
   s.worker_options = backend_options;
   s.key_of = [](const nlohmann::json& r) { return r.get<CaseSpec>().key(); };
+  // One copy of the plan, shared by the suite's functions.
+  const auto plan = std::make_shared<const std::vector<CaseSpec>>(cases);
   auto files = std::make_shared<ModelFiles>();
-  s.item = [cases, files](size_t i) {
-    return nlohmann::json{{"case", cases[i]}, {"model_path", files->path_for(cases[i]).string()}};
+  s.item = [plan, files](size_t i) {
+    return nlohmann::json{{"case", (*plan)[i]}, {"model_path", files->path_for((*plan)[i]).string()}};
   };
-  s.same_worker = [cases](size_t i, size_t j) { return worker_key(cases[i]) == worker_key(cases[j]); };
+  s.same_worker = [plan](size_t i, size_t j) { return worker_key((*plan)[i]) == worker_key((*plan)[j]); };
   // The group's files side by side: bf16 first, then its quantizations at once.
-  s.prepare = [cases](const std::vector<size_t>& group) {
-    const CaseSpec& first = cases[group.front()];
+  s.prepare = [plan](const std::vector<size_t>& group) {
+    const CaseSpec& first = (*plan)[group.front()];
     std::vector<std::string> precisions;
-    for (size_t i : group) precisions.push_back(cases[i].precision);
+    for (size_t i : group) precisions.push_back((*plan)[i].precision);
     synthesize_ahead(first.model, precisions, first.seed, progress_line(first.model + " bf16"), side_by_side_line(first.model));
   };
-  s.unrun = [cases](size_t i, Status st, const std::string& why) {
+  s.unrun = [plan](size_t i, Status st, const std::string& why) {
     Record r;
-    r.spec = cases[i];
+    r.spec = (*plan)[i];
     r.status = st;
     r.error = why;
     r.started_at = utc_now_iso8601();

@@ -30,6 +30,27 @@ double gamma(SplitMix64& r, double k) {
   }
 }
 
+Percentiles percentiles_ms(std::vector<double> seconds) {
+  Percentiles p;
+  if (seconds.empty()) return p;
+  std::sort(seconds.begin(), seconds.end());
+  // Linear interpolation between order statistics, as numpy.percentile (what vllm reports).
+  auto at = [&](double q) {
+    const double pos = q * double(seconds.size() - 1);
+    const size_t lo = static_cast<size_t>(std::floor(pos));
+    const size_t hi = std::min(lo + 1, seconds.size() - 1);
+    return 1e3 * (seconds[lo] + (pos - double(lo)) * (seconds[hi] - seconds[lo]));
+  };
+  p.n = static_cast<int>(seconds.size());
+  double sum = 0;
+  for (double s : seconds) sum += s;
+  p.mean = 1e3 * sum / double(seconds.size());
+  p.median = at(0.5);
+  p.p90 = at(0.9);
+  p.p99 = at(0.99);
+  return p;
+}
+
 }  // namespace
 
 int requests_to_plan(const LoadSettings& s) {
@@ -58,27 +79,6 @@ std::vector<PlannedRequest> plan_requests(const LoadSettings& s, int n, int n_pr
     }
   }
   return out;
-}
-
-Percentiles percentiles_ms(std::vector<double> seconds) {
-  Percentiles p;
-  if (seconds.empty()) return p;
-  std::sort(seconds.begin(), seconds.end());
-  // Linear interpolation between order statistics, as numpy.percentile (what vllm reports).
-  auto at = [&](double q) {
-    const double pos = q * double(seconds.size() - 1);
-    const size_t lo = static_cast<size_t>(std::floor(pos));
-    const size_t hi = std::min(lo + 1, seconds.size() - 1);
-    return 1e3 * (seconds[lo] + (pos - double(lo)) * (seconds[hi] - seconds[lo]));
-  };
-  p.n = static_cast<int>(seconds.size());
-  double sum = 0;
-  for (double s : seconds) sum += s;
-  p.mean = 1e3 * sum / double(seconds.size());
-  p.median = at(0.5);
-  p.p90 = at(0.9);
-  p.p99 = at(0.99);
-  return p;
 }
 
 LoadMetrics load_metrics(const std::vector<RequestRow>& rows, const LoadSettings& s) {

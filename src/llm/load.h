@@ -76,20 +76,11 @@ struct LoadMetrics {
   Percentiles ttft_ms, tpot_ms, itl_ms, e2e_ms;
 };
 
-// The load section of a record: what was asked, what it gave, and every request.
-struct LoadResult {
-  LoadSettings settings;
-  LoadMetrics metrics;
-  std::vector<RequestRow> requests;
-};
-
 // vllm's definitions: TTFT = first token - send; TPOT = (E2E - TTFT) / (output tokens - 1), for
 // requests of two tokens or more; ITL = every gap between consecutive tokens; E2E = end - send;
 // throughputs over the span from the first send to the last end. Failed requests are counted by
 // reason and left out of the latencies.
 LoadMetrics load_metrics(const std::vector<RequestRow>& rows, const LoadSettings& s);
-
-Percentiles percentiles_ms(std::vector<double> seconds);
 
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(LoadSettings, concurrency, request_rate, burstiness, num_requests,
                                                 duration_s, warmup_requests, shared_prefix, slo_ttft_ms, slo_tpot_ms)
@@ -99,6 +90,5 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Percentiles, n, mean, median, p9
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(LoadMetrics, completed, failed, failures, duration_s, request_throughput,
                                                 output_throughput, total_throughput, goodput, ttft_ms, tpot_ms, itl_ms,
                                                 e2e_ms)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(LoadResult, settings, metrics, requests)
 
 }  // namespace mtb

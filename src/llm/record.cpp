@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 
-#include "llm/printers.h"
 
 namespace mtb {
 
@@ -46,6 +45,11 @@ F axis(std::string key) {
 }
 
 std::string num(double v) { return fmt::format("{}", v); }
+// "1234.5 ± 12.3" from a throughput summary (mean ± stddev, as llama-bench prints).
+std::string format_rate(const Summary& s) {
+  if (s.n == 0) return "-";
+  return s.n > 1 ? fmt::format("{:.2f} ± {:.2f}", s.mean, s.stddev) : fmt::format("{:.2f}", s.mean);
+}
 std::string gib(uint64_t b) { return num(double(b) / (1ull << 30)); }
 // A console figure that is there only when measured.
 std::string shown(double v, const char* f) { return v > 0 ? fmt::format(fmt::runtime(f), v) : std::string("-"); }

@@ -4,10 +4,10 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <memory>
 
 #include "core/clock.h"
 #include "core/remove_tree.h"
-#include "ops/op_printers.h"
 
 namespace mtb::ops {
 namespace fs = std::filesystem;
@@ -38,10 +38,11 @@ Suite op_suite(const OpAxes& axes, const std::vector<OpCase>& cases) {
   const fs::path refs = fs::temp_directory_path() / fmt::format("mtb-op-references-{}", getpid());
   s.worker_options = {{"reference_cache", refs.string()}};
   s.key_of = [](const nlohmann::json& r) { return r.get<OpCase>().key(); };
-  s.item = [cases](size_t i) { return nlohmann::json{{"case", cases[i]}}; };
-  s.unrun = [cases](size_t i, Status st, const std::string& why) {
+  const auto plan = std::make_shared<const std::vector<OpCase>>(cases);  // one copy, shared
+  s.item = [plan](size_t i) { return nlohmann::json{{"case", (*plan)[i]}}; };
+  s.unrun = [plan](size_t i, Status st, const std::string& why) {
     OpRecord r;
-    r.spec = cases[i];
+    r.spec = (*plan)[i];
     r.status = st;
     r.error = why;
     r.started_at = utc_now_iso8601();

@@ -32,8 +32,9 @@ struct Curves {
 };
 
 Curves collect(const std::vector<const Run*>& runs) {
-  Curves c, all_batched;
-  std::set<std::pair<std::string, std::string>> scaled;  // (model, label) with a batch above 1
+  Curves c;
+  std::map<std::string, ModelCurves> in_process;           // every single-stream series, by model
+  std::set<std::pair<std::string, std::string>> scaled;  // (model, label) that ran a batch above 1
   for (const Run* run : runs) {
     if (run->kind != RunKind::llm) continue;
     for (const Record& r : run->llm) {
@@ -44,12 +45,12 @@ Curves collect(const std::vector<const Run*>& runs) {
       else if (s.load.open_loop() && s.load.request_rate > 0) keep(c.open[s.model][base], s.load.request_rate, r, *run);
       else if (!s.load.active() && r.gen_tps.n > 0 && s.n_depth == 0) {
         const std::string label = base + " (in-process, --batch)";
-        keep(all_batched.batched[s.model][label], s.batch, r, *run);
+        keep(in_process[s.model][label], s.batch, r, *run);
         if (s.batch > 1) scaled.insert({s.model, label});
       }
     }
   }
-  for (const auto& [model, label] : scaled) c.batched[model][label] = all_batched.batched[model][label];
+  for (const auto& [model, label] : scaled) c.batched[model][label] = in_process[model][label];
   return c;
 }
 

@@ -10,8 +10,8 @@
 #include <cstdlib>
 #include <sstream>
 
-#include "llm/printers.h"
-#include "ops/op_printers.h"
+#include "llm/record.h"
+#include "ops/op_record.h"
 #include "report/run.h"
 #include "report/site.h"
 
@@ -54,20 +54,20 @@ void expect_same(const std::string& actual, const std::string& name) {
 TEST(Golden, LlmOutputs) {
   std::vector<Record> rs;
   for (const auto& j : lines(kLlmRun / "results.jsonl")) rs.push_back(j.get<Record>());
-  expect_same(format_records(rs, OutputFormat::table), "llm.table");
-  expect_same(format_records(rs, OutputFormat::md), "llm.md");
-  expect_same(format_records(rs, OutputFormat::csv), "llm.csv");
-  expect_same(format_records(rs, OutputFormat::json), "llm.json");
-  expect_same(format_records(rs, OutputFormat::jsonl), "llm.jsonl");
+  expect_same(record_fields().format(rs, OutputFormat::table), "llm.table");
+  expect_same(record_fields().format(rs, OutputFormat::md), "llm.md");
+  expect_same(record_fields().format(rs, OutputFormat::csv), "llm.csv");
+  expect_same(record_fields().format(rs, OutputFormat::json), "llm.json");
+  expect_same(record_fields().format(rs, OutputFormat::jsonl), "llm.jsonl");
 }
 
 TEST(Golden, OpsOutputs) {
   std::vector<ops::OpRecord> rs;
   for (const auto& j : lines(kOpsRun / "results.jsonl")) rs.push_back(j.get<ops::OpRecord>());
-  expect_same(ops::format_op_records(rs, OutputFormat::table), "ops.table");
-  expect_same(ops::format_op_records(rs, OutputFormat::csv), "ops.csv");
-  expect_same(ops::format_op_records(rs, OutputFormat::json), "ops.json");
-  expect_same(ops::format_op_records(rs, OutputFormat::jsonl), "ops.jsonl");
+  expect_same(ops::op_record_fields().format(rs, OutputFormat::table), "ops.table");
+  expect_same(ops::op_record_fields().format(rs, OutputFormat::csv), "ops.csv");
+  expect_same(ops::op_record_fields().format(rs, OutputFormat::json), "ops.json");
+  expect_same(ops::op_record_fields().format(rs, OutputFormat::jsonl), "ops.jsonl");
 }
 
 std::string replace_all(std::string s, const std::string& from, const std::string& to) {

@@ -7,7 +7,6 @@
 #include <numeric>
 
 #include "ops/op_backend.h"
-#include "ops/op_printers.h"
 #include "ops/op_harness.h"
 #include "ops/op_plan.h"
 #include "ops/reference.h"
@@ -229,7 +228,7 @@ TEST(OpRecord, JsonRoundTripAndAncestorColumnsFirst) {
   EXPECT_EQ(back.spec.key(), r.spec.key());
   EXPECT_EQ(back.samples_ms, r.samples_ms);
   EXPECT_DOUBLE_EQ(back.verification.rel_err, r.verification.rel_err);
-  const std::string csv = format_op_records({r}, OutputFormat::csv);
+  const std::string csv = op_record_fields().format({r}, OutputFormat::csv);
   EXPECT_EQ(csv.substr(0, csv.find(",op,")),
             "name,framework,backend,compile,batch_size,sequence_length,num_warmup_iterations,num_iterations,"
             "num_repeats,median_ms,duration_ms,std_ms,dtype");

@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "llm/derived.h"
-#include "llm/printers.h"
+#include "core/text_table.h"
 #include "llm/record.h"
 
 using namespace mtb;
@@ -73,9 +73,9 @@ TEST(Printers, TableShowsRatesWithSpreadAndReasons) {
   Record skipped = sample_record();
   skipped.status = Status::skipped;
   skipped.error = "no cuda device";
-  const std::string t = format_records({ok, skipped}, OutputFormat::table);
+  const std::string t = record_fields().format({ok, skipped}, OutputFormat::table);
   EXPECT_NE(t.find(" ± "), std::string::npos);
   EXPECT_NE(t.find("skipped: no cuda device"), std::string::npos);
   EXPECT_THROW(parse_output_format("xml"), std::invalid_argument);
-  EXPECT_EQ(nlohmann::json::parse(format_records({ok}, OutputFormat::json)).size(), 1u);
+  EXPECT_EQ(nlohmann::json::parse(record_fields().format({ok}, OutputFormat::json)).size(), 1u);
 }

@@ -11,7 +11,7 @@ namespace mtb {
 struct BatchGreedyShared;
 
 // One per sequence (llama_context_params.samplers binds a sampler to a sequence), all made with the
-// same `shared`, which must outlive them. Free each with llama_sampler_free.
+// same `shared`, which each holds. Free each with llama_sampler_free.
 std::shared_ptr<BatchGreedyShared> make_batch_greedy_shared();
 llama_sampler* batch_greedy_sampler(const std::shared_ptr<BatchGreedyShared>& shared);
 

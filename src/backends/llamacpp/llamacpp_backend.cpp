@@ -134,7 +134,6 @@ class LlamaSession final : public LlmSession {
         llama_sampler_chain_add(chain, batch_greedy_sampler(shared));
         samplers_.push_back({b, chain});
       }
-      greedy_shared_ = shared;
     }
     llama_context_params cp = llama_context_default_params();
     cp.n_ctx = static_cast<uint32_t>(req.n_ctx) * static_cast<uint32_t>(batch_);
@@ -321,7 +320,6 @@ class LlamaSession final : public LlmSession {
   std::vector<Token> next_;
   std::vector<int> last_logits_ = std::vector<int>(batch_, -1);
   std::vector<llama_sampler_seq_config> samplers_;  // one greedy chain per sequence; empty with all_logits
-  std::shared_ptr<BatchGreedyShared> greedy_shared_;  // the chains' one argmax per step; outlives them
   uint64_t logits_back_ = 0;                          // sampled logits copied to the host (take_observations)
   ggml_backend_dev_t gpu_ = nullptr;
   size_t device_free_before_ = 0;

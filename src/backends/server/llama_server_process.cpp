@@ -69,9 +69,10 @@ LlamaServerProcess::LlamaServerProcess(const LlamaServerArgs& a) {
   const bool cpu = a.device == "cpu";
   // The in-process llamacpp backend's settings (llama-bench's): one slot, f16 KV cache, flash
   // attention auto, n_batch/n_ubatch, threads; on the CPU nothing is offloaded.
+  const int slots = std::max(1, a.n_parallel);
   argv_ = {a.binary, "-m", a.model_path, "--host", "127.0.0.1", "--port", std::to_string(port_),
-           "-t", std::to_string(a.threads), "-tb", std::to_string(a.threads), "-c", std::to_string(a.n_ctx * std::max(1, a.n_parallel)),
-           "-b", std::to_string(a.n_batch), "-ub", std::to_string(a.n_ubatch), "-np", std::to_string(std::max(1, a.n_parallel)),
+           "-t", std::to_string(a.threads), "-tb", std::to_string(a.threads), "-c", std::to_string(a.n_ctx * slots),
+           "-b", std::to_string(a.n_batch), "-ub", std::to_string(a.n_ubatch), "-np", std::to_string(slots),
            "-fa", "auto", "-ctk", "f16", "-ctv", "f16", "-ngl", cpu ? "0" : "999", "--no-webui"};
   if (cpu) argv_.insert(argv_.end(), {"--no-kv-offload", "--no-op-offload"});
 

@@ -13,8 +13,6 @@
 namespace mtb::server {
 namespace {
 
-constexpr size_t kErrorBodyMax = 256;
-
 // One request in flight: its handle, its stream's framing, and its row being filled.
 struct Stream {
   const LoadClientSettings* settings = nullptr;
@@ -26,8 +24,6 @@ struct Stream {
   curl_slist* headers = nullptr;
   std::string body;
   long status = 0;
-  std::string error_body;
-  bool ended = false;
   double last_data = 0;  // when bytes last came (from the start), for the read timeout
   std::string failure;   // set by the write callback, or the silence check: why the transfer ended
 
@@ -42,13 +38,9 @@ size_t on_data(char* data, size_t size, size_t n, void* user) {
   auto& s = *static_cast<Stream*>(user);
   const size_t bytes = size * n;
   if (s.status == 0) curl_easy_getinfo(s.easy, CURLINFO_RESPONSE_CODE, &s.status);
-  if (s.status != 200) {
-    s.last_data = s.clock->now_s() - s.start;
-    s.error_body.append(data, std::min(bytes, kErrorBodyMax - std::min(kErrorBodyMax, s.error_body.size())));
-    return bytes;
-  }
   const double now = s.clock->now_s() - s.start;
   s.last_data = now;
+  if (s.status != 200) return bytes;  // an error's body: its status is the reason
   try {
     for (const std::string& msg : s.events.feed(std::string_view(data, bytes))) {
       const Chunk c = parse_chunk(s.settings->api, msg, s.row->output_tokens);
@@ -62,7 +54,6 @@ size_t on_data(char* data, size_t size, size_t n, void* user) {
         s.row->output_tokens += c.new_tokens;
         s.row->end_s = now;
       }
-      s.ended = s.ended || c.end;
     }
   } catch (const std::exception&) {
     s.failure = "unparseable message";
@@ -138,10 +129,7 @@ LoadClient::LoadClient() {
 LoadClient::~LoadClient() { curl_multi_cleanup(static_cast<CURLM*>(multi_)); }
 
 std::vector<RequestRow> LoadClient::run(const std::vector<LoadJob>& jobs, const LoadClientSettings& s, const Clock& clock) {
-  struct {
-    CURLM* m;
-    CURLM* get() const { return m; }
-  } multi{static_cast<CURLM*>(multi_)};
+  CURLM* multi = static_cast<CURLM*>(multi_);
   std::vector<RequestRow> rows(jobs.size());
   std::vector<std::unique_ptr<Stream>> live;
   size_t next = 0, sent = 0;
@@ -151,22 +139,22 @@ std::vector<RequestRow> LoadClient::run(const std::vector<LoadJob>& jobs, const 
     const bool sending = s.duration_s <= 0 || now < s.duration_s;
     while (sending && next < jobs.size() && (s.max_in_flight <= 0 || static_cast<int>(live.size()) < s.max_in_flight) &&
            (!s.open_loop || jobs[next].at_s <= now)) {
-      live.push_back(start(jobs[next], s, clock, t0, rows[next], multi.get()));
+      live.push_back(start(jobs[next], s, clock, t0, rows[next], multi));
       ++next;
       ++sent;
     }
     if (!sending) next = jobs.size();  // the rest are not sent: the duration is over
     int running = 0;
-    curl_multi_perform(multi.get(), &running);
+    curl_multi_perform(multi, &running);
     int left = 0;
-    while (CURLMsg* m = curl_multi_info_read(multi.get(), &left)) {
+    while (CURLMsg* m = curl_multi_info_read(multi, &left)) {
       if (m->msg != CURLMSG_DONE) continue;
       Stream* st = nullptr;
       curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &st);
       if (st->status == 0) curl_easy_getinfo(st->easy, CURLINFO_RESPONSE_CODE, &st->status);
       st->row->error = failure_of(*st, m->data.result);
       if (!st->row->error.empty()) st->row->end_s = clock.now_s() - t0;
-      curl_multi_remove_handle(multi.get(), st->easy);
+      curl_multi_remove_handle(multi, st->easy);
       live.erase(std::find_if(live.begin(), live.end(), [&](const auto& p) { return p.get() == st; }));
     }
     // Silence bounds every wait: a stream without a byte for the read timeout is ended here.
@@ -179,13 +167,13 @@ std::vector<RequestRow> LoadClient::run(const std::vector<LoadJob>& jobs, const 
       }
       st.row->error = fmt::format("no data for {:g} s", s.http.read_timeout_s);
       st.row->end_s = t;
-      curl_multi_remove_handle(multi.get(), st.easy);
+      curl_multi_remove_handle(multi, st.easy);
       live.erase(live.begin() + static_cast<long>(i));
     }
     // Wake for data, or for the next arrival that is due.
     double wait_s = 0.05;
     if (s.open_loop && next < jobs.size()) wait_s = std::clamp(jobs[next].at_s - (clock.now_s() - t0), 0.0, wait_s);
-    if (!live.empty() || next < jobs.size()) curl_multi_poll(multi.get(), nullptr, 0, static_cast<int>(std::ceil(1e3 * wait_s)), nullptr);
+    if (!live.empty() || next < jobs.size()) curl_multi_poll(multi, nullptr, 0, static_cast<int>(std::ceil(1e3 * wait_s)), nullptr);
   }
   rows.resize(sent);
   return rows;
