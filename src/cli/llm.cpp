@@ -140,7 +140,7 @@ void validate_axes(const LlmAxes& a) {
   }
   if (a.reps < 1) throw std::runtime_error("-r/--repetitions must be at least 1");
   const bool load = a.concurrency != std::vector<int>{0} || a.request_rate != std::vector<double>{0};
-  if (load && !std::count(a.backends.begin(), a.backends.end(), "server"))
+  if (load && a.serving.empty())
     throw std::runtime_error("--concurrency and --request-rate load a server: add -b server (in-process backends take --batch)");
   if (a.ci_stop < 0 || a.ci_stop >= 1) throw std::runtime_error("--ci-stop takes a percentage above 0 and below 100");
 }
@@ -150,8 +150,8 @@ void validate_axes(const LlmAxes& a) {
 // is not in-process: it is measured when asked for.
 std::vector<std::string> in_process_backends() {
   std::vector<std::string> out;
-  for (const auto& name : llm_backend_names())
-    if (name != "server") out.push_back(name);
+  for (const auto& b : llm_backends())
+    if (!b->serves_requests()) out.push_back(b->name());
   return out;
 }
 
@@ -243,7 +243,12 @@ int run_llm(const LlmOptions& o, const std::vector<std::string>& argv) {
   } else {
     axes = axes_from(o);
   }
-  axes.server_has_its_model = !backend_options["server"].value("spawn_llama_server", false);
+  // Which of the plan's backends serve requests, and which of those hold a model of their own.
+  for (const auto& b : axes.backends)
+    if (const LlmBackend* be = find_llm_backend(b); be && be->serves_requests()) {
+      axes.serving.insert(b);
+      if (!backend_options.value(b, nlohmann::json::object()).value("spawn_llama_server", false)) axes.own_model.insert(b);
+    }
   validate_axes(axes);
   const std::vector<CaseSpec> cases = expand(axes);
   if (cases.empty()) throw std::runtime_error("the plan is empty (every case has n_prompt = n_gen = 0)");

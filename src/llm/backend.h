@@ -102,6 +102,9 @@ class LlmBackend {
   virtual std::vector<DeviceInfo> devices() const = 0;  // what this build can run on, here
   virtual Support supports(const LoadRequest& req) const = 0;
   virtual std::unique_ptr<LlmSession> load(const LoadRequest& req) = 0;
+  // A backend that sends requests to a server rather than running the model in-process: serving
+  // load applies to it (LlmSession::serve), and the default -b leaves it out.
+  virtual bool serves_requests() const { return false; }
   // Kernels that measure the device's ceilings (`mtb info --calibrate`); none by default.
   virtual std::optional<CalibrationKernels> calibration_kernels(const std::string& /*device*/) const { return std::nullopt; }
 };

@@ -10,9 +10,9 @@ namespace mtb {
 
 namespace {
 
-// A backend's loads: every concurrency x rate for a server; one stream for the rest.
+// A backend's loads: every concurrency x rate where it serves requests; one stream for the rest.
 std::vector<LoadSettings> loads_of(const LlmAxes& a, const std::string& backend) {
-  if (backend != "server") return {LoadSettings{}};
+  if (!a.serving.count(backend)) return {LoadSettings{}};
   std::vector<LoadSettings> out;
   for (int conc : a.concurrency)
     for (double rate : a.request_rate) {
@@ -41,7 +41,7 @@ std::vector<CaseSpec> expand(const LlmAxes& a) {
                 for (int np : a.n_prompt)
                   for (int ng : a.n_gen) {
                     if (np == 0 && ng == 0) continue;  // nothing to time
-                    if (b == "server" && a.server_has_its_model && p != a.precisions.front()) continue;
+                    if (a.own_model.count(b) && p != a.precisions.front()) continue;
                     for (const LoadSettings& load : loads_of(a, b)) {
                       CaseSpec c;
                       c.model = m;
@@ -72,8 +72,9 @@ std::string describe_plan(const LlmAxes& a, size_t n_cases) {
   std::string s;
   s += fmt::format("  models      {}\n", fmt::join(a.models, ", "));
   s += fmt::format("  backends    {}\n", fmt::join(a.backends, ", "));
-  if (a.server_has_its_model && a.precisions.size() > 1 && std::count(a.backends.begin(), a.backends.end(), "server"))
-    s += fmt::format("              (server: the model it has loaded, measured once, as -t {})\n", a.precisions.front());
+  for (const auto& b : a.backends)
+    if (a.own_model.count(b) && a.precisions.size() > 1)
+      s += fmt::format("              ({}: the model it has loaded, measured once, as -t {})\n", b, a.precisions.front());
   s += fmt::format("  devices     {}\n", fmt::join(a.devices, ", "));
   s += fmt::format("  precisions  {}\n", fmt::join(a.precisions, ", "));
   s += fmt::format("  n_prompt    {}\n", fmt::join(a.n_prompt, ", "));

@@ -1,6 +1,7 @@
 // The run plan: every CLI axis is a list, the plan is their cartesian product, expanded once and
 // printed before anything runs (nvbench's axes, llama-bench's comma lists).
 #pragma once
+#include <set>
 #include <string>
 #include <vector>
 
@@ -18,11 +19,13 @@ struct LlmAxes {
   uint64_t seed = 42;
   double timeout_s = 0;
   std::string prompt_file;
-  // -b server against a running server (not one mtb spawns with the case's file): the server has one
-  // model loaded, whatever -t says, so its cases run at the first precision only.
-  bool server_has_its_model = false;
-  // Serving load, -b server only: each concurrency x request rate is a case (0 / 0: one stream, the
-  // default); `load` holds the rest of the settings (requests, duration, burstiness, SLOs).
+  // Backends that serve requests (LlmBackend::serves_requests: the server backend): serving load
+  // applies to them. Of those, the ones whose model is the server's own (a running server, not one
+  // spawned with the case's file): whatever -t says, their cases run at the first precision only.
+  // Run settings from the registry and the server options, not recorded axes.
+  std::set<std::string> serving, own_model;
+  // Serving load, serving backends only: each concurrency x request rate is a case (0 / 0: one
+  // stream, the default); `load` holds the rest of the settings (requests, duration, SLOs).
   std::vector<int> concurrency{0};
   std::vector<double> request_rate{0};
   LoadSettings load;

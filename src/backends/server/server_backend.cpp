@@ -291,6 +291,8 @@ class ServerBackend final : public LlmBackend {
   std::unique_ptr<LlmSession> load(const LoadRequest& req) override {
     return std::make_unique<ServerSession>(req, server_options_from_json(req.backend_options));
   }
+
+  bool serves_requests() const override { return true; }
 };
 
 }  // namespace
