@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
   mtb::cli::add_models(app);
   mtb::cli::add_info(app);
   mtb::cli::add_check(app);
+  mtb::cli::add_quality(app);
   mtb::cli::add_worker(app);
   mtb::cli::add_report(app);
   mtb::cli::add_compare(app);

@@ -30,5 +30,6 @@ void report_after_run(const std::filesystem::path& run_dir, const std::string& o
 void add_check(CLI::App& app);  // `mtb check`: two backends, same tokens, logits compared
 void add_worker(CLI::App& app);  // hidden: `mtb __worker` runs a worker's cases for any suite
 void add_ops(CLI::App& app);     // `mtb ops`: operators and layers, verified, against the roofline
+void add_quality(CLI::App& app);  // `mtb quality`: KL divergence of candidates against a reference
 
 }  // namespace mtb::cli

@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "cli/commands.h"
+#include "cli/quality_options.h"
 #include "cli/run_options.h"
 #include "core/suite_driver.h"
 #include "llm/backend.h"
@@ -16,6 +17,7 @@
 #include "models/gguf_info.h"
 #include "models/model_store.h"
 #include "models/zoo.h"
+#include "quality/quality_suite.h"
 
 namespace mtb::cli {
 namespace fs = std::filesystem;
@@ -37,6 +39,7 @@ struct LlmOptions {
   uint64_t seed = 42;
   double timeout_s = 0;
   std::string prompt_file;
+  bool quality = false;  // then a quality run of the plan's models, backends, devices and precisions
   RunOptions run{.cooldown = 0.05};  // -o, --measurements, --resume, --report, --cooldown, -v
   // -b server's run settings (not axes): one server for the whole run, carried to every worker.
   std::string server_url = "http://localhost:1234/v1";  // LM Studio's default
@@ -226,6 +229,52 @@ LlmAxes axes_from_json(const nlohmann::json& j) {
   return a;
 }
 
+// `--quality`: the speed plan's zoo models, in-process backends, devices and precisions as candidates
+// against llama.cpp at f32 (bf16 where that does not fit). GGUF paths need a reference file of their
+// own: `mtb quality` takes one.
+QualityAxes quality_axes_of(const LlmAxes& a) {
+  QualityAxes q;
+  for (const auto& m : a.models)
+    if (!looks_like_path(m)) q.models.push_back(m);
+  for (const auto& b : a.backends)
+    if (!a.serving.count(b)) q.backends.push_back(b);
+  q.devices = a.devices;
+  for (const auto& p : a.precisions)
+    if (p != "file") q.precisions.push_back(p);
+  q.reference.device = a.devices.front();
+  q.threads = a.threads.front();
+  q.seed = a.seed;
+  q.prompt_file = a.prompt_file;
+  return q;
+}
+
+// The quality run that follows the speed run `speed_dir`: the one a resumed run started, or a new one.
+int run_quality_after(const LlmAxes& axes, const fs::path& speed_dir, DriverOptions d) {
+  const QualityAxes q = quality_axes_of(axes);
+  if (q.models.empty() || q.backends.empty() || q.precisions.empty()) {
+    fmt::print(stderr, "--quality: nothing to measure (zoo models, in-process backends and precisions other than 'file'; "
+                       "GGUF files: mtb quality -m FILE --reference llamacpp:REFERENCE.gguf)\n");
+    return 0;
+  }
+  const fs::path kind_dir = speed_dir.parent_path().parent_path().parent_path() / "llm_quality" / speed_dir.parent_path().filename();
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(kind_dir, ec))
+    if (fs::exists(e.path() / "settings.json")) {
+      RunStore store = RunStore::open(e.path(), quality_csv_schema());
+      if (store.settings().value("speed_run", "") != speed_dir.string()) continue;
+      return run_quality(quality_axes_from_json(store.settings().at("plan").at("axes")), std::move(store), d);
+    }
+  QualityAxes fitted = q;
+  validate_quality_axes(fitted);
+  fit_reference(fitted);
+  d.settings.erase("benchmark_settings");
+  d.settings.erase("server");
+  d.settings.erase("quality");
+  d.settings["speed_run"] = speed_dir.string();
+  fmt::print(stderr, "\nQuality of the same models and precisions:\n");
+  return run_quality(fitted, std::nullopt, d);
+}
+
 int run_llm(const LlmOptions& o, const std::vector<std::string>& argv) {
   DriverOptions d = driver_options(o.run, argv);
   std::optional<RunStore> store;
@@ -250,6 +299,8 @@ int run_llm(const LlmOptions& o, const std::vector<std::string>& argv) {
       if (!backend_options.value(b, nlohmann::json::object()).value("spawn_llama_server", false)) axes.own_model.insert(b);
     }
   validate_axes(axes);
+  const bool quality = store ? store->settings().value("quality", false) : o.quality;
+  if (quality && !store) validate_quality_axes(quality_axes_of(axes));  // before anything runs
   const std::vector<CaseSpec> cases = expand(axes);
   if (cases.empty()) throw std::runtime_error("the plan is empty (every case has n_prompt = n_gen = 0)");
 
@@ -267,8 +318,18 @@ int run_llm(const LlmOptions& o, const std::vector<std::string>& argv) {
                   {"plan", {{"axes", axes_json(axes)}}}});
     if (std::count(axes.backends.begin(), axes.backends.end(), "server"))
       d.settings["server"] = recorded_server_options(backend_options["server"]);
+    if (quality) d.settings["quality"] = true;
   }
-  return run_suite(llm_suite(axes, cases, backend_options), std::move(store), d);
+  if (!quality) return run_suite(llm_suite(axes, cases, backend_options), std::move(store), d);
+  // The report once, after the quality run: the speed run's end only says where it is.
+  const auto report = d.report;
+  fs::path speed_dir;
+  d.report = [&speed_dir](const fs::path& dir) { speed_dir = dir; };
+  const int speed = run_suite(llm_suite(axes, cases, backend_options), std::move(store), d);
+  if (speed == 130) return speed;
+  d.report = report;
+  const int q = run_quality_after(axes, fs::absolute(speed_dir), d);
+  return speed != 0 ? speed : q;
 }
 
 }  // namespace
@@ -321,6 +382,9 @@ Exit status: 0 all cases ran (or were skipped with a reason), 3 some case failed
   cmd->add_option("--timeout", o->timeout_s, "seconds a case may take before its worker is killed (0: no limit)")
       ->capture_default_str();
   add_run_options(*cmd, o->run);
+  cmd->add_flag("--quality", o->quality,
+               "then measure what each precision costs in quality: `mtb quality` over the same zoo models, backends, "
+               "devices and precisions against llama.cpp at f32 (an llm_quality run beside this one)");
   cmd->add_option("--prompt-file", o->prompt_file,
                   "real text as the prompt: tokenized by each model's tokenizer, repeated or cut to -p tokens");
   auto server = [&](CLI::Option* opt) { opt->group("Server backend (-b server)"); };

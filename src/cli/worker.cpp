@@ -9,6 +9,7 @@
 #include "llm/llm_worker.h"
 #include "models/model_store.h"
 #include "ops/op_worker.h"
+#include "quality/quality_worker.h"
 
 namespace mtb::cli {
 namespace {
@@ -30,6 +31,7 @@ std::optional<Calibration> device_calibration(const std::string& device) {
 // One line per suite.
 std::unique_ptr<SuiteWorker> suite_worker(const WorkerRequest& req) {
   if (req.suite == "llm") return make_llm_worker(req.options, find_llm_backend);
+  if (req.suite == "quality") return make_quality_worker(req.options, find_llm_backend);
   if (req.suite == "ops") return ops::make_op_worker(req.options, find_op_backend, device_calibration);
   throw std::runtime_error(fmt::format("no worker for suite '{}'", req.suite));
 }

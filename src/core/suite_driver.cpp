@@ -66,6 +66,7 @@ class CaseLoop {
     // A case whose item cannot be had ends the group and is recorded when reached: at once when it
     // is the first.
     WorkerRequest req{s_.name, {}, o_.cooldown, true, s_.worker_options};
+    req.options["run_dir"] = store_.dir().string();
     std::vector<size_t> group;
     for (size_t j : wanted) {
       try {
@@ -160,7 +161,7 @@ int run_suite(const Suite& s, std::optional<RunStore> resumed, const DriverOptio
   const bool stopped = !loop.run();
 
   const std::vector<nlohmann::json> all = store.load_lines();
-  if (s.finish) s.finish(all);
+  if (s.finish) s.finish(all, store.dir());
   store.update_settings({{"finished", !stopped && all.size() >= s.cases.size()}, {"finished_at", utc_now_iso8601()}});
   fmt::print("{}", s.format(all, o.output));
   fmt::print(stderr, "\nResults: {}\n", store.dir().string());

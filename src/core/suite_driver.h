@@ -26,7 +26,8 @@ struct Suite {
   std::vector<std::string> keys, labels;
   std::vector<double> timeouts;
   CsvSchema csv;
-  nlohmann::json worker_options = nlohmann::json::object();  // WorkerRequest::options
+  // WorkerRequest::options; the driver adds "run_dir", the run folder, for files a suite's cases share.
+  nlohmann::json worker_options = nlohmann::json::object();
 
   std::function<std::string(const nlohmann::json& record)> key_of;  // the key of a stored record
   // What a worker is sent for case i; throws when the case cannot be had (its model file, say):
@@ -42,7 +43,7 @@ struct Suite {
   std::function<std::string(const nlohmann::json& record)> summary;  // the line printed as a case ends
   std::function<std::string(const std::vector<nlohmann::json>& records, OutputFormat f)> format;
   // Once the case loop is over, before the table (empty: nothing): notes, temporary files.
-  std::function<void(const std::vector<nlohmann::json>& records)> finish;
+  std::function<void(const std::vector<nlohmann::json>& records, const std::filesystem::path& run_dir)> finish;
 };
 
 // The plan's cases into a suite: their JSON, keys, labels and limits (a case type with key(), label()

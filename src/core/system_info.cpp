@@ -119,6 +119,16 @@ HostInfo host_info() {
   return h;
 }
 
+uint64_t available_host_memory() {
+#ifndef __APPLE__
+  std::ifstream meminfo("/proc/meminfo");
+  for (std::string line; std::getline(meminfo, line);)
+    if (line.rfind("MemAvailable:", 0) == 0) return std::stoull(line.substr(13)) * 1024;  // "MemAvailable:  123 kB"
+#endif
+  // macOS: unified memory that the system frees on demand; the total is what a process can hope for.
+  return host_info().memory_bytes;
+}
+
 int default_cpu_threads() {
   const HostInfo h = host_info();
   return std::max(1, h.performance_cores > 0 ? h.performance_cores : h.physical_cores);

@@ -22,6 +22,9 @@ struct HostInfo {
 
 HostInfo host_info();
 
+// Memory a new process could take now without swapping: MemAvailable on Linux, the total elsewhere.
+uint64_t available_host_memory();
+
 // CPU threads a backend uses when none are asked for (-threads 0), as llama-bench counts them: the
 // performance cores (Apple silicon), else the physical cores; at least 1.
 int default_cpu_threads();

@@ -9,8 +9,12 @@
 
 namespace mtb {
 
-// Tokenizes `text` with the tokenizer stored in `gguf` (no special tokens added).
-std::vector<Token> tokenize_text(const std::filesystem::path& gguf, const std::string& text);
+// Tokenizes `text` with the tokenizer stored in `gguf`. `add_special`: add the vocabulary's own
+// special tokens (a BOS where it asks for one), as llama-perplexity tokenizes its text.
+std::vector<Token> tokenize_text(const std::filesystem::path& gguf, const std::string& text, bool add_special = false);
+
+// The vocabulary's BOS token when it asks for one at the start of every sequence; -1 otherwise.
+Token added_bos(const std::filesystem::path& gguf);
 
 // `length` tokens from `text_tokens`, repeated as often as needed; row b starts b tokens later so
 // parallel sequences differ.

@@ -51,7 +51,7 @@ Suite op_suite(const OpAxes& axes, const std::vector<OpCase>& cases) {
   };
   s.summary = [](const nlohmann::json& j) { return short_result(parse(j)); };
   s.format = [](const std::vector<nlohmann::json>& lines, OutputFormat f) { return op_record_fields().format_lines(lines, f); };
-  s.finish = [refs](const std::vector<nlohmann::json>& lines) {
+  s.finish = [refs](const std::vector<nlohmann::json>& lines, const fs::path&) {
     remove_tree(refs);
     for (const auto& j : lines)
       if (const OpRecord r = parse(j); r.status == Status::ok && r.calibration.empty()) {
