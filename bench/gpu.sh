@@ -10,7 +10,7 @@
 #                                 the command that started it (a remote shell's time limit, say)
 #   bench/gpu.sh --status         the detached run's progress; copies its results to $OUT when set
 #
-# Stages: build test parity llm sweep ops summary; the default leaves out llm (torch beside
+# Stages: build test parity llm quality sweep ops summary; the default leaves out llm and quality (torch beside
 # llama.cpp at p512/tg128 for 0.5B and 7B: the sweep measures both backends on those models too,
 # and a whole run must fit one 30-minute machine). Results go to $GPU_RESULTS (default
 # /tmp/mtb-gpu); each stage's output is a file there, so a rerun of one stage replaces only its own.
@@ -44,7 +44,7 @@ mkdir -p "$RES"
 export_results() {
   [ -n "${OUT:-}" ] && [ "$OUT" != "$RES" ] || return 0
   mkdir -p "$OUT"
-  for f in summary.md gpu.log tests.log sweep-time.txt stacks.txt; do [ -f "$RES/$f" ] && cp "$RES/$f" "$OUT/"; done
+  for f in summary.md gpu.log tests.log sweep-time.txt stacks.txt quality.log; do [ -f "$RES/$f" ] && cp "$RES/$f" "$OUT/"; done
   # Every run folder (CSV, JSONL, settings), for `mtb report` / `mtb compare` elsewhere.
   [ -d "$RES/measurements" ] && tar -czf "$OUT/measurements.tar.gz" -C "$RES" measurements
   return 0
@@ -134,6 +134,7 @@ print(f"Tests: {total - failed} of {total} passed (GPU tests included"
       + (f"; only those matching TEST_ONLY={only}" if only else "") + ")" + (f", {failed} FAILED" if failed else ""))' "${TEST_ONLY:-}"; }
     for f in "$RES"/parity-*.md; do [ -f "$f" ] && { echo; echo "## llama-bench parity: $(basename "$f" .md | sed 's/parity-//')"; echo; cat "$f"; }; done
     [ -f "$RES/llm.md" ] && { echo; echo "## torch beside llama.cpp: p512, tg128, batch 1"; echo; cat "$RES/llm.md"; }
+    [ -f "$RES/quality.md" ] && { echo; echo "## Speed and quality: p512, tg128, then KL divergence against llama.cpp f32"; echo; cat "$RES/quality.md"; }
     [ -f "$RES/sweep.md" ] && { echo; echo "## Sweep (one table per model)"; echo; cat "$RES/sweep-time.txt" 2>/dev/null; echo; cat "$RES/sweep.md"; }
     for f in "$RES"/ops-quick.md "$RES"/ops-torchref.md; do [ -f "$f" ] && { echo; echo "## $(basename "$f" .md)"; echo; cat "$f"; }; done
   } >"$RES/summary.md"
@@ -196,6 +197,16 @@ if has llm; then
   say "torch beside llama.cpp (decode, batch 1)"
   "$MTB" llm -d cuda -b "$(gpu_backends)" -m "${LLM_MODELS:-qwen-2.5-0.5b-it,qwen-2.5-7b-it}" -t "${LLM_TYPES:-bf16,q8_0,q4_0}" \
     -p 512 -n 128 -r 5 --cooldown 0 --measurements "$RES/measurements" --no-report -o md 2>"$RES/llm.log" | tee "$RES/llm.md"
+  write_summary
+fi
+
+if has quality; then
+  say "speed and quality (mtb llm --quality)"
+  # Each precision's speed, then its KL divergence against llama.cpp at f32 on the GPU, on the same
+  # models: torch's int8 / int4 (weight-only, its own kernels) beside llama.cpp's q8_0 / q4_0.
+  "$MTB" llm -d cuda -b "$(gpu_backends)" -m "${QUALITY_MODELS:-qwen-2.5-0.5b-it,qwen-2.5-7b-it}" -t "${QUALITY_TYPES:-bf16,q8_0,q4_0}" \
+    -p 512 -n 128 -r 3 --cooldown 0 --quality --measurements "$RES/measurements" --no-report -o md 2>"$RES/quality.log" \
+    | tee "$RES/quality.md" || failed_stages+=(quality)
   write_summary
 fi
 
