@@ -40,6 +40,7 @@ struct LlmOptions {
   double timeout_s = 0;
   std::string prompt_file;
   bool quality = false;  // then a quality run of the plan's models, backends, devices and precisions
+  std::string quality_reference = "llamacpp:f32";
   RunOptions run{.cooldown = 0.05};  // -o, --measurements, --resume, --report, --cooldown, -v
   // -b server's run settings (not axes): one server for the whole run, carried to every worker.
   std::string server_url = "http://localhost:1234/v1";  // LM Studio's default
@@ -232,8 +233,10 @@ LlmAxes axes_from_json(const nlohmann::json& j) {
 // `--quality`: the speed plan's zoo models, in-process backends, devices and precisions as candidates
 // against llama.cpp at f32 (bf16 where that does not fit). GGUF paths need a reference file of their
 // own: `mtb quality` takes one.
-QualityAxes quality_axes_of(const LlmAxes& a) {
+QualityAxes quality_axes_of(const LlmAxes& a, const std::string& reference) {
   QualityAxes q;
+  q.reference = parse_reference(reference, a.devices.front());
+  q.reference.chosen = reference != "llamacpp:f32";
   for (const auto& m : a.models)
     if (!looks_like_path(m)) q.models.push_back(m);
   for (const auto& b : a.backends)
@@ -241,7 +244,6 @@ QualityAxes quality_axes_of(const LlmAxes& a) {
   q.devices = a.devices;
   for (const auto& p : a.precisions)
     if (p != "file") q.precisions.push_back(p);
-  q.reference.device = a.devices.front();
   q.threads = a.threads.front();
   q.seed = a.seed;
   q.prompt_file = a.prompt_file;
@@ -249,8 +251,8 @@ QualityAxes quality_axes_of(const LlmAxes& a) {
 }
 
 // The quality run that follows the speed run `speed_dir`: the one a resumed run started, or a new one.
-int run_quality_after(const LlmAxes& axes, const fs::path& speed_dir, DriverOptions d) {
-  const QualityAxes q = quality_axes_of(axes);
+int run_quality_after(const LlmAxes& axes, const std::string& reference, const fs::path& speed_dir, DriverOptions d) {
+  const QualityAxes q = quality_axes_of(axes, reference);
   if (q.models.empty() || q.backends.empty() || q.precisions.empty()) {
     fmt::print(stderr, "--quality: nothing to measure (zoo models, in-process backends and precisions other than 'file'; "
                        "GGUF files: mtb quality -m FILE --reference llamacpp:REFERENCE.gguf)\n");
@@ -300,7 +302,7 @@ int run_llm(const LlmOptions& o, const std::vector<std::string>& argv) {
     }
   validate_axes(axes);
   const bool quality = store ? store->settings().value("quality", false) : o.quality;
-  if (quality && !store) validate_quality_axes(quality_axes_of(axes));  // before anything runs
+  if (quality && !store) validate_quality_axes(quality_axes_of(axes, o.quality_reference));  // before anything runs
   const std::vector<CaseSpec> cases = expand(axes);
   if (cases.empty()) throw std::runtime_error("the plan is empty (every case has n_prompt = n_gen = 0)");
 
@@ -328,7 +330,7 @@ int run_llm(const LlmOptions& o, const std::vector<std::string>& argv) {
   const int speed = run_suite(llm_suite(axes, cases, backend_options), std::move(store), d);
   if (speed == 130) return speed;
   d.report = report;
-  const int q = run_quality_after(axes, fs::absolute(speed_dir), d);
+  const int q = run_quality_after(axes, o.quality_reference, fs::absolute(speed_dir), d);
   return speed != 0 ? speed : q;
 }
 
@@ -385,6 +387,9 @@ Exit status: 0 all cases ran (or were skipped with a reason), 3 some case failed
   cmd->add_flag("--quality", o->quality,
                "then measure what each precision costs in quality: `mtb quality` over the same zoo models, backends, "
                "devices and precisions against llama.cpp at f32 (an llm_quality run beside this one)");
+  cmd->add_option("--quality-reference", o->quality_reference,
+                  "--quality's reference: BACKEND:PRECISION[:DEVICE] (default llama.cpp f32, bf16 where that does not fit)")
+      ->capture_default_str();
   cmd->add_option("--prompt-file", o->prompt_file,
                   "real text as the prompt: tokenized by each model's tokenizer, repeated or cut to -p tokens");
   auto server = [&](CLI::Option* opt) { opt->group("Server backend (-b server)"); };
