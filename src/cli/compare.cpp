@@ -19,8 +19,13 @@ std::vector<Record> load_llm(const std::string& dir) {
   std::vector<report::Problem> problems;
   report::Run run = report::load_run(dir, problems);
   for (const auto& p : problems) fmt::print(stderr, "mtb compare: skipped {}: {}\n", p.file.string(), p.message);
-  if (run.kind != report::RunKind::llm)
+  if (run.kind == report::RunKind::layer)
     throw std::runtime_error(fmt::format("{}: a layer benchmark run; compare reads LLM runs", dir));
+  // A quality run has no timings to test; two of them differ in KLD, which `mtb report` charts.
+  if (run.kind == report::RunKind::quality)
+    throw std::runtime_error(fmt::format("{}: a quality run (KL divergence, no timings); compare reads LLM benchmark "
+                                         "runs (`mtb report` charts quality runs)",
+                                         dir));
   return run.llm;
 }
 
@@ -56,7 +61,8 @@ A change is significant (*) when both hold:
 Runs of mlx_transformers_benchmark recorded no samples: their changes are shown as "cannot tell".
 
 Exit status: 0 no regression beyond --fail-above, 4 a case got significantly slower by more than
---fail-above percent (or, without samples, simply slower by more than it), 1 bad input / no matching case.
+--fail-above percent (or, without samples, simply slower by more than it), 1 bad input (a layer or
+quality run among them) / no matching case.
 
 Example:
   mtb compare measurements/llm_benchmarks/<hw>/<run A> measurements/llm_benchmarks/<hw>/<run B> --fail-above 10)");

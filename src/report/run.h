@@ -1,5 +1,6 @@
 // What the report and compare read: run folders of mtb and of its Python ancestor, loaded into mtb's
-// one Record type (LLM) or a LayerRecord (the ancestor's layer benchmark), plus the problems found.
+// one Record type (LLM), a LayerRecord (layer benchmarks) or a QualityRecord (`llm_quality` runs: KL
+// divergence against a reference), plus the problems found.
 #pragma once
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -8,6 +9,7 @@
 #include <vector>
 
 #include "llm/record.h"
+#include "quality/quality_record.h"
 
 namespace mtb::report {
 
@@ -24,7 +26,7 @@ struct LayerRecord {
   nlohmann::json fields = nlohmann::json::object();  // every column as read, shown on hover
 };
 
-enum class RunKind { llm, layer };
+enum class RunKind { llm, layer, quality };
 std::string to_string(RunKind k);
 
 struct Run {
@@ -36,8 +38,11 @@ struct Run {
   nlohmann::json settings = nlohmann::json::object();
   std::vector<Record> llm;
   std::vector<LayerRecord> layers;
+  std::vector<QualityRecord> quality;
 
-  size_t size() const { return kind == RunKind::llm ? llm.size() : layers.size(); }
+  size_t size() const {
+    return kind == RunKind::llm ? llm.size() : kind == RunKind::layer ? layers.size() : quality.size();
+  }
 };
 
 // A file that was skipped in whole or in part, and why. Never fatal to a report.

@@ -1,5 +1,5 @@
-// Walks measurement roots for run folders: mtb's (results.jsonl) and the ancestor's
-// (benchmark_results.csv + settings.json). Nothing found here stops the walk.
+// Walks measurement roots for run folders: mtb's (results.jsonl: LLM, layer and quality runs) and the
+// ancestor's (benchmark_results.csv + settings.json). Nothing found here stops the walk.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -75,17 +75,25 @@ std::vector<LayerRecord> read_op_results(const fs::path& p, std::vector<Problem>
   return import_layer_rows(t, problems);
 }
 
-// The kind from the path (…/llm_benchmarks/<hw>/<run>), which both tools write.
+// The kind from the path (…/llm_benchmarks/<hw>/<run>), which both tools write; llm_quality is mtb's only.
 std::optional<RunKind> kind_from_path(const fs::path& dir) {
   const std::string grand = dir.parent_path().parent_path().filename().string();
   if (grand == "llm_benchmarks") return RunKind::llm;
   if (grand == "layer_benchmarks") return RunKind::layer;
+  if (grand == "llm_quality") return RunKind::quality;
   return std::nullopt;
 }
 
 }  // namespace
 
-std::string to_string(RunKind k) { return k == RunKind::llm ? "llm" : "layer"; }
+std::string to_string(RunKind k) {
+  switch (k) {
+    case RunKind::llm: return "llm";
+    case RunKind::layer: return "layer";
+    case RunKind::quality: return "quality";
+  }
+  return "?";
+}
 
 Run load_run(const fs::path& dir, std::vector<Problem>& problems) {
   if (!fs::is_directory(dir)) throw std::runtime_error(fmt::format("{}: no such folder", dir.string()));
@@ -101,23 +109,33 @@ Run load_run(const fs::path& dir, std::vector<Problem>& problems) {
   else
     run.hardware = dir.parent_path().filename().string();  // the ancestor's layer runs have no hardware_string
 
+  const std::optional<RunKind> path_kind = kind_from_path(dir);
   if (fs::is_regular_file(dir / kResults)) {  // mtb's own run: its records; the CSV is derived from them
     run.origin = "mtb";
-    if (kind_from_path(dir) == RunKind::layer) {
+    if (path_kind == RunKind::layer) {
       run.kind = RunKind::layer;
       run.layers = read_op_results(dir / kResults, problems);
+      return run;
+    }
+    if (path_kind == RunKind::quality) {
+      run.kind = RunKind::quality;
+      for (auto& [r, line] : read_results_jsonl<QualityRecord>(dir / kResults, problems)) run.quality.push_back(std::move(r));
       return run;
     }
     run.kind = RunKind::llm;
     for (auto& [r, line] : read_results_jsonl<Record>(dir / kResults, problems)) run.llm.push_back(std::move(r));
     return run;
   }
+  // Only mtb writes quality runs, and their CSV is a copy of results.jsonl, not the ancestor's layout.
+  if (path_kind == RunKind::quality)
+    throw std::runtime_error(fmt::format("{}: a quality run without {} (its {} is derived from it)", dir.string(),
+                                         kResults, kCsv));
   run.origin = "ancestor";
   const CsvTable t = read_csv(dir / kCsv);  // throws naming the file and line
   run.kind = ancestor_kind(t);
-  if (const auto k = kind_from_path(dir); k && *k != run.kind)
+  if (path_kind && *path_kind != run.kind)
     problems.push_back({dir / kCsv, fmt::format("{} columns in a {}_benchmarks folder; read as {}", to_string(run.kind),
-                                                to_string(*k), to_string(run.kind))});
+                                                to_string(*path_kind), to_string(run.kind))});
   if (run.kind == RunKind::llm)
     run.llm = import_llm_rows(t, run.settings, problems);
   else

@@ -7,6 +7,7 @@
 
 #include "report/llm_series.h"
 #include "report/run.h"
+#include "report/speed_quality.h"
 
 namespace mtb::report {
 
@@ -27,6 +28,11 @@ Section load_charts(const std::vector<const Run*>& runs);
 // Per op: median time against batch x sequence, one line per framework/backend/compile/dtype; % of
 // roofline where the run recorded it.
 Section layer_charts(const std::vector<const Run*>& runs);
+
+// Per model with quality records: generation t/s against mean KLD (log axis), one point per backend x
+// device x precision, the Pareto front marked, with a table of the numbers below and the candidates
+// that have no speed to draw listed. `llm` gives each point its colour in the model's LLM charts.
+Section speed_quality_charts(const std::vector<ModelSpeedQuality>& models, const std::vector<ModelSeries>& llm);
 
 // The in-page anchor of a model's charts ("model-qwen-2-5-0-5b-it").
 std::string model_anchor(const std::string& model);

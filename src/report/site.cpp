@@ -16,7 +16,7 @@ std::string page_file_name(const std::string& hardware) {
   return s + ".html";
 }
 
-Site write_site(const RunSet& runs, const fs::path& out_dir, const fs::path& plotly_js) {
+Site write_site(const RunSet& runs, const fs::path& out_dir, const fs::path& plotly_js, double max_kld) {
   std::error_code ec;
   fs::create_directories(out_dir, ec);
   if (ec) throw std::runtime_error(fmt::format("cannot create {}: {}", out_dir.string(), ec.message()));
@@ -30,7 +30,7 @@ Site write_site(const RunSet& runs, const fs::path& out_dir, const fs::path& plo
   for (const Run& r : runs.runs) by_hw[r.hardware].push_back(&r);
   Site site;
   for (const auto& [hw, hw_runs] : by_hw) {
-    const PageText page = hardware_page(hw, hw_runs, "plotly.min.js");
+    const PageText page = hardware_page(hw, hw_runs, "plotly.min.js", max_kld);
     const fs::path path = out_dir / page_file_name(hw);
     write_file_atomic(path, page.html);
     site.pages.push_back({hw, path, page.figures});

@@ -1,6 +1,7 @@
 // Loads report pages in headless Chromium (the system's, through playwright-core) and prints, as JSON,
 // what the report test asserts on: console errors, the figures each page declared, the plotly charts
-// that drew and their traces, and links that do not resolve. Optionally keeps a screenshot.
+// that drew (their traces, markers, title and x axis type), and links that do not resolve. Optionally
+// keeps screenshots.
 //
 //   node browser_check.cjs --playwright DIR --chromium PATH [--screenshot PAGE=OUT.png[@WxH]] PAGE.html...
 'use strict';
@@ -40,6 +41,8 @@ async function checkPage(browser, file, screenshot) {
       traces: (el.data || []).length,
       drawnTraces: el.querySelectorAll('.scatterlayer .trace').length,
       title: el.layout && el.layout.title ? el.layout.title.text : '',
+      xType: el._fullLayout && el._fullLayout.xaxis ? el._fullLayout.xaxis.type : '',
+      markers: el.querySelectorAll('.scatterlayer .point').length,  // marker symbols drawn, all traces
     }));
     const links = Array.from(document.querySelectorAll('a[href]')).map(a => ({
       href: a.getAttribute('href'), resolved: a.href,

@@ -1,6 +1,7 @@
 // The report as a reader sees it: every page loaded in headless Chromium (Debian's, driven by
 // playwright-core from third_party/npm) with no console errors, every expected chart drawn with the
-// right number of traces, and every link resolving. Keeps a screenshot in the build folder.
+// right number of traces (the speed-quality charts of a quality run included), and every link
+// resolving. Keeps screenshots in the build folder.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
@@ -8,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "report/fastest.h"
 #include "report/llm_series.h"
 #include "report/run.h"
 #include "report/site.h"
@@ -28,10 +30,20 @@ std::string find_chromium() {
 // memory was recorded; per layer op one chart with one trace per framework/backend/compile/dtype.
 // Serving load, per model with load records: a throughput chart (a trace per server series and per
 // in-process series that ran a batch above 1), TTFT and TPOT charts (p50 and p99 per server series of
-// closed loops), and a request-rate chart where there are open loops.
+// closed loops), and a request-rate chart where there are open loops. Speed and quality, per model
+// with quality records: one trace per backend/device/precision with a successful candidate record and
+// a single-stream generation speed at the prompt length "Which is fastest" ranks at, plus the front.
 std::map<std::string, int> expected_traces(const std::vector<const report::Run*>& runs) {
   std::map<std::string, std::set<std::string>> llm_series, mem_series, layer_series, roofline_series, closed, open, batched;
+  std::map<std::string, std::set<std::string>> measured_quality;       // model -> backend|device|precision
+  std::map<std::string, std::set<std::pair<std::string, int>>> speeds;  // model -> (backend|device|precision, n_prompt)
+  std::set<std::string> quality_models;
   for (const auto* run : runs) {
+    for (const auto& q : run->quality) {
+      quality_models.insert(q.spec.model);
+      if (q.status == Status::ok && !q.spec.reference)
+        measured_quality[q.spec.model].insert(q.spec.backend + "|" + q.spec.device + "|" + q.spec.precision);
+    }
     for (const auto& r : run->llm) {
       if (r.status != Status::ok) continue;
       const std::string base = r.spec.backend + "|" + r.spec.device + "|" + r.spec.precision;
@@ -40,6 +52,7 @@ std::map<std::string, int> expected_traces(const std::vector<const report::Run*>
         continue;
       }
       if (r.spec.batch > 1 && r.spec.n_depth == 0 && r.gen_tps.n > 0) batched[r.spec.model].insert(base);
+      if (r.spec.batch == 1 && r.spec.n_depth == 0 && r.gen_tps.n > 0) speeds[r.spec.model].insert({base, r.spec.n_prompt});
       if (r.prompt_tps.n == 0 && r.gen_tps.n == 0) continue;
       const std::string s = base + "|b" + std::to_string(r.spec.batch) + "|d" + std::to_string(r.spec.n_depth);
       llm_series[r.spec.model].insert(s);
@@ -70,6 +83,16 @@ std::map<std::string, int> expected_traces(const std::vector<const report::Run*>
     if (open.count(model)) out[fmt::format("load-{}-rate", i)] = open[model].size();
     ++i;
   }
+  std::map<std::string, int> ranked_prompt;
+  for (const auto& m : report::group_llm(runs)) ranked_prompt[m.model] = report::common_prompt_length(m);
+  i = 0;
+  for (const auto& model : quality_models) {
+    size_t drawn = 0;
+    for (const auto& label : measured_quality[model])
+      drawn += ranked_prompt.count(model) && speeds[model].count({label, ranked_prompt[model]});
+    if (drawn) out[fmt::format("quality-{}", i)] = drawn + 1;
+    ++i;
+  }
   i = 0;
   for (const auto& [op, series] : layer_series) {
     if (roofline_series.count(op)) out[fmt::format("layer-{}-roofline", i)] = roofline_series[op].size();
@@ -88,8 +111,9 @@ TEST(ReportInBrowser, EveryPageDrawsItsChartsWithoutErrorsAndLinksResolve) {
   // The ancestor's runs (where ../shared is present) beside an mtb run, as a user would report them.
   MTB_REQUIRE_TINY_RUNS();
   const auto& runs = tiny_runs();
-  // And the golden fixture's runs: every kind of LLM record, serving load included.
-  std::vector<fs::path> roots{runs.a, MTB_GOLDEN_FIXTURES};
+  // And the golden fixture's runs: every kind of LLM record, serving load included; and a quality run
+  // beside a speed run of the same model (synthetic weights).
+  std::vector<fs::path> roots{runs.a, MTB_GOLDEN_FIXTURES, MTB_REPORT_FIXTURES};
   if (!seed_dir().empty()) roots.push_back(seed_dir());
   const fs::path artefacts = MTB_TEST_ARTEFACTS;
   const fs::path site = artefacts / "site";
@@ -103,20 +127,24 @@ TEST(ReportInBrowser, EveryPageDrawsItsChartsWithoutErrorsAndLinksResolve) {
   ASSERT_TRUE(set.problems.empty());
   std::map<std::string, std::vector<const report::Run*>> by_hw;
   for (const auto& r : set.runs) by_hw[r.hardware].push_back(&r);
-  ASSERT_EQ(by_hw.size(), seed_dir().empty() ? 2u : 3u);
+  ASSERT_EQ(by_hw.size(), seed_dir().empty() ? 3u : 4u);
 
   // One screenshot kept as an artefact: the ancestor's page where present (it has every kind of chart).
   const std::string shot_hw = seed_dir().empty() ? by_hw.begin()->first : "Apple_M4_Pro_10P+4E+20GPU_24GB";
-  const fs::path shot = artefacts / "report-page.png";
+  const fs::path shot = artefacts / "report-page.png", quality_shot = artefacts / "speed-quality-page.png";
+  const std::string quality_hw = "Test_Xeon_2C_24GB";  // the fixture's speed and quality runs
   fs::remove(shot);
+  fs::remove(quality_shot);
   std::string pages = " '" + (site / "index.html").string() + "'";
   for (const auto& [hw, _] : by_hw) pages += " '" + (site / report::page_file_name(hw)).string() + "'";
-  const auto check = run_command(fmt::format("node '{}' --playwright '{}' --chromium '{}' --screenshot '{}={}@1400x1000'{}",
-                                             MTB_BROWSER_CHECK, MTB_NPM_MODULES, chromium,
-                                             report::page_file_name(shot_hw), shot.string(), pages));
+  const auto check = run_command(fmt::format(
+      "node '{}' --playwright '{}' --chromium '{}' --screenshot '{}={}@1400x1000' --screenshot '{}={}'{}", MTB_BROWSER_CHECK,
+      MTB_NPM_MODULES, chromium, report::page_file_name(shot_hw), shot.string(), report::page_file_name(quality_hw),
+      quality_shot.string(), pages));
   ASSERT_EQ(check.exit_code, 0) << check.err;
   const nlohmann::json result = nlohmann::json::parse(check.out);
   ASSERT_EQ(result.at("pages").size(), by_hw.size() + 1);
+  std::map<std::string, std::string> quality_titles;  // hardware -> its speed-quality charts' titles
 
   for (const auto& page : result.at("pages")) {
     const std::string file = page.at("file");
@@ -141,9 +169,20 @@ TEST(ReportInBrowser, EveryPageDrawsItsChartsWithoutErrorsAndLinksResolve) {
     for (const auto& plot : page.at("plots")) {
       EXPECT_EQ(plot.at("drawnTraces").get<int>(), plot.at("traces").get<int>()) << plot.at("id");
       drawn[plot.at("id")] = plot.at("drawnTraces").get<int>();
+      if (plot.at("id").get<std::string>().starts_with("quality-")) {
+        // A marker per point (the front is a line), on a log axis, titled with its weights.
+        EXPECT_EQ(plot.at("markers").get<int>(), plot.at("traces").get<int>() - 1) << plot.at("id");
+        EXPECT_EQ(plot.at("xType"), "log");
+        quality_titles[hw] += plot.at("title").get<std::string>();
+      }
     }
     EXPECT_EQ(drawn, expected);
   }
+  // The fixture's page exactly: four points (three on the front) and the front line, titled as
+  // synthetic; no other hardware has quality runs.
+  EXPECT_EQ(expected_traces(by_hw[quality_hw]).at("quality-0"), 5);
+  EXPECT_NE(quality_titles[quality_hw].find("synthetic weights"), std::string::npos) << quality_titles[quality_hw];
+  EXPECT_EQ(quality_titles.size(), 1u);
   // The tiny run's page, exactly: tiny with f32 and q4_0 on the CPU gives 4 charts of 2 lines; the
   // fixture's load charts: two server series (closed loop; open loop) beside one batched series.
   const std::string tiny_hw = runs.a.parent_path().filename().string();
@@ -155,7 +194,9 @@ TEST(ReportInBrowser, EveryPageDrawsItsChartsWithoutErrorsAndLinksResolve) {
   EXPECT_EQ(fixture.at("load-0-rate"), 1);
   ASSERT_TRUE(fs::exists(shot));
   EXPECT_GT(fs::file_size(shot), 10000u);
-  fmt::print("screenshot kept: {}\nsite kept: {}\n", shot.string(), (site / "index.html").string());
+  ASSERT_TRUE(fs::exists(quality_shot));
+  fmt::print("screenshots kept: {}, {}\nsite kept: {}\n", shot.string(), quality_shot.string(),
+             (site / "index.html").string());
 }
 
 }  // namespace

@@ -179,6 +179,15 @@ TEST(CompareCli, ACopyWithOneCaseSlowedReportsExactlyThatCase) {
   EXPECT_EQ(loose.exit_code, 0) << loose.err;
 }
 
+TEST(CompareCli, AQualityRunIsRefusedSayingWhatCompareReads) {
+  const fs::path q = fs::path(MTB_REPORT_FIXTURES) / "llm_quality/Test_Xeon_2C_24GB/2026-12-03__09:30:00";
+  const auto r = test::run_mtb(fmt::format("compare '{}' '{}'", q.string(), q.string()));
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_NE(r.err.find(q.string() + ": a quality run (KL divergence, no timings); compare reads LLM benchmark runs"),
+            std::string::npos)
+      << r.err;
+}
+
 TEST(CompareCli, NotARunFolderIsAClearError) {
   const fs::path empty = test::make_temp_dir("empty");
   const auto r = test::run_mtb(fmt::format("compare '{}' '{}'", empty.string(), empty.string()));
