@@ -39,4 +39,14 @@ std::vector<std::string> llm_backend_names() {
   return names;
 }
 
+// The default -b of `mtb llm` and `mtb quality`: every framework linked into this build (llama.cpp,
+// torch when built, MLX when found), so the first table compares frameworks on the same model,
+// precisions and tokens. A server is not in-process: it is measured when asked for.
+std::vector<std::string> in_process_llm_backend_names() {
+  std::vector<std::string> names;
+  for (const auto& b : llm_backends())
+    if (!b->serves_requests()) names.push_back(b->name());
+  return names;
+}
+
 }  // namespace mtb

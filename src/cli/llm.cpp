@@ -25,7 +25,7 @@ namespace {
 
 struct LlmOptions {
   std::string models = "qwen-2.5-0.5b-it";
-  std::string backends;  // "": every in-process backend of this build (in_process_backends)
+  std::string backends;  // "": every in-process backend of this build (in_process_llm_backend_names)
   std::string devices = "cpu";
   std::string precisions = "bf16,q4_0";
   std::string n_prompt = "64,256";
@@ -149,20 +149,10 @@ void validate_axes(const LlmAxes& a) {
   if (a.ci_stop < 0 || a.ci_stop >= 1) throw std::runtime_error("--ci-stop takes a percentage above 0 and below 100");
 }
 
-// The default -b: every framework linked into this build (llama.cpp, torch when built, MLX when
-// found), so the first table compares frameworks on the same model, precisions and tokens. A server
-// is not in-process: it is measured when asked for.
-std::vector<std::string> in_process_backends() {
-  std::vector<std::string> out;
-  for (const auto& b : llm_backends())
-    if (!b->serves_requests()) out.push_back(b->name());
-  return out;
-}
-
 LlmAxes axes_from(const LlmOptions& o) {
   LlmAxes a;
   a.models = split_list(o.models);
-  a.backends = o.backends.empty() ? in_process_backends() : split_list(o.backends);
+  a.backends = o.backends.empty() ? in_process_llm_backend_names() : split_list(o.backends);
   a.devices = split_list(o.devices);
   a.precisions = split_list(o.precisions);
   a.n_prompt = parse_int_list(o.n_prompt, "-p/--n-prompt");
@@ -362,7 +352,7 @@ Exit status: 0 all cases ran (or were skipped with a reason), 3 some case failed
   cmd->add_option("-m,--model", o->models, "models: zoo names or GGUF paths")->capture_default_str();
   cmd->add_option("-b,--backend", o->backends,
                   fmt::format("backends: {} (default: every in-process one, {})", fmt::join(llm_backend_names(), ", "),
-                              fmt::join(in_process_backends(), ", ")));
+                              fmt::join(in_process_llm_backend_names(), ", ")));
   cmd->add_option("-d,--device", o->devices, "devices: cpu, cuda, metal")->capture_default_str();
   cmd->add_option("-t,--type", o->precisions, "precisions: f32, f16, bf16, q8_0, q4_0, q4_k_m; 'file' = a GGUF as stored")
       ->capture_default_str();

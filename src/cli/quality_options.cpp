@@ -21,13 +21,6 @@ namespace mtb::cli {
 namespace fs = std::filesystem;
 namespace {
 
-std::vector<std::string> in_process_backends() {
-  std::vector<std::string> out;
-  for (const auto& b : llm_backends())
-    if (!b->serves_requests()) out.push_back(b->name());
-  return out;
-}
-
 void check_backend(const std::string& b, const char* option) {
   const LlmBackend* be = find_llm_backend(b);
   if (!be)
@@ -35,7 +28,7 @@ void check_backend(const std::string& b, const char* option) {
                                          fmt::join(llm_backend_names(), ", ")));
   if (be->serves_requests())
     throw std::runtime_error(fmt::format("{}: '{}' serves requests and returns no logits: quality needs an in-process backend "
-                                         "({})", option, b, fmt::join(in_process_backends(), ", ")));
+                                         "({})", option, b, fmt::join(in_process_llm_backend_names(), ", ")));
 }
 
 void check_device(const std::string& d, const char* option) {
@@ -94,7 +87,7 @@ QualityAxes quality_axes_from_options(const std::string& models, const std::stri
                                       const std::string& precisions, const std::string& reference) {
   QualityAxes a;
   a.models = split_list(models);
-  a.backends = backends.empty() ? in_process_backends() : split_list(backends);
+  a.backends = backends.empty() ? in_process_llm_backend_names() : split_list(backends);
   a.devices = split_list(devices);
   a.precisions = split_list(precisions);
   a.reference = parse_reference(reference, a.devices.empty() ? "cpu" : a.devices.front());

@@ -113,5 +113,7 @@ class LlmBackend {
 const std::vector<std::unique_ptr<LlmBackend>>& llm_backends();
 LlmBackend* find_llm_backend(const std::string& name);  // nullptr when not compiled in
 std::vector<std::string> llm_backend_names();
+// The backends that run the model in this process (not serves_requests): the default -b.
+std::vector<std::string> in_process_llm_backend_names();
 
 }  // namespace mtb

@@ -73,12 +73,7 @@ Suite quality_suite(const QualityAxes& axes, const std::vector<QualityCase>& cas
   s.name = "quality";
   s.kind = "llm_quality";
   s.description = describe_plan(axes, cases.size());
-  for (const auto& c : cases) {
-    s.cases.push_back(c);
-    s.keys.push_back(c.key());
-    s.labels.push_back(c.label());
-    s.timeouts.push_back(c.timeout_s);
-  }
+  set_cases(s, cases);
   s.csv = quality_csv_schema();
   s.key_of = [](const nlohmann::json& r) { return r.get<QualityCase>().key(); };
   const auto plan = std::make_shared<const std::vector<QualityCase>>(cases);
@@ -118,7 +113,7 @@ Suite quality_suite(const QualityAxes& axes, const std::vector<QualityCase>& cas
     for (const auto& j : lines)
       if (j.value("synthetic", false)) {
         fmt::print(stderr, "Synthetic weights: the KLD measures each format's rounding on Gaussian weights, not what a "
-                           "trained model loses; only real weights (-m your.gguf) show that.\n");
+                           "trained model loses; only real weights show that (mtb quality -m your-q4.gguf --reference llamacpp:your-f16.gguf).\n");
         break;
       }
   };
