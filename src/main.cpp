@@ -3,9 +3,11 @@
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <exception>
 
 #include "build_info.h"
@@ -34,7 +36,9 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // --help and --version end with 0; every parse error (CLI11's own codes are 100 and up) is bad
+    // input, exit 1 as every other bad option.
+    return app.exit(e) == 0 ? 0 : 1;
   } catch (const std::exception& e) {
     fmt::print(stderr, "mtb: error: {}\n", e.what());
     return 1;
@@ -43,6 +47,13 @@ int main(int argc, char** argv) {
   // in an order that crashed `mtb ops` at exit on the H100 (torch 2.11 + ggml-cuda), after every
   // result was stored but before the buffered table reached stdout. Everything mtb writes is
   // closed in its own scope by now; only stdio's buffers need flushing.
+  // What stdout held (the table, a path) must have reached it: a full disk or /dev/full is an error.
+  const bool out_failed = std::fflush(stdout) != 0 || std::ferror(stdout);
+  const int out_errno = errno;
   std::fflush(nullptr);
+  if (out_failed) {
+    fmt::print(stderr, "mtb: error: cannot write to stdout: {}\n", std::strerror(out_errno));
+    std::_Exit(mtb::cli::exit_code() != 0 ? mtb::cli::exit_code() : 1);
+  }
   std::_Exit(mtb::cli::exit_code());
 }

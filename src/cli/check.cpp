@@ -13,11 +13,13 @@
 
 #include "llm/backend.h"
 #include "cli/commands.h"
+#include "cli/option_checks.h"
 #include "models/synthesis_progress.h"
 #include "core/axis_list.h"
 #include "core/tokens.h"
 #include "models/gguf_info.h"
 #include "models/model_store.h"
+#include "models/zoo.h"
 
 namespace mtb::cli {
 namespace {
@@ -112,7 +114,27 @@ Agreement compare(const std::vector<std::vector<float>>& ref, const std::vector<
   return a;
 }
 
+// Every option, before a model is synthesized or loaded.
+void validate_options(const CheckOptions& o) {
+  check_range(o.n_prompt, 1, 1 << 20, "-p/--n-prompt", "prompt tokens");
+  check_range(o.n_gen, 0, 1 << 20, "-n/--n-gen", "decode steps");
+  check_range(o.batch, 1, 256, "--batch", "parallel sequences");
+  check_range(o.threads, 0, 4096, "--threads", "CPU threads, 0 (physical cores)");
+  if (o.rtol != -1) check_range(o.rtol, 0, 1e6, "--rtol", "a relative error");
+  if (o.top1 != -1) check_range(o.top1, 0, 1, "--top1", "a fraction of positions");
+  if (o.device != "cpu" && o.device != "cuda" && o.device != "metal")
+    throw std::invalid_argument(fmt::format("-d/--device: unknown device '{}' (cpu, cuda, metal)", o.device));
+  if (!is_synth_precision(o.precision) && o.precision != "file")
+    throw std::invalid_argument(fmt::format("-t/--type: unknown precision '{}' (choose from {}, or 'file' for a GGUF as stored)",
+                                            o.precision, fmt::join(synth_precisions(), ", ")));
+  if (looks_like_path(o.model)) read_gguf_info(o.model);  // a clear message for a missing or corrupt file
+  else if (!find_spec(o.model))
+    throw std::invalid_argument(fmt::format("-m/--model: unknown model '{}'. Did you mean: {}? (`mtb models` lists them)", o.model,
+                                            fmt::join(closest_specs(o.model), ", ")));
+}
+
 int run_check(const CheckOptions& o) {
+  validate_options(o);
   const std::vector<std::string> names = split_list(o.backends);
   if (names.size() != 2) throw std::runtime_error("-b/--backend takes exactly two backends: reference,candidate");
   std::vector<LlmBackend*> be;
@@ -123,7 +145,6 @@ int run_check(const CheckOptions& o) {
                                            fmt::join(llm_backend_names(), ", ")));
     be.push_back(b);
   }
-  if (o.n_prompt < 1 || o.n_gen < 0 || o.batch < 1) throw std::runtime_error("need -p >= 1, -n >= 0, --batch >= 1");
   const auto [def_rtol, def_top1] = default_bounds(o.precision, o.device);
   const double rtol = o.rtol >= 0 ? o.rtol : def_rtol, top1 = o.top1 >= 0 ? o.top1 : def_top1;
 
@@ -183,7 +204,7 @@ reference's greedy tokens). Relative error of a position = max |a - b| / max |a|
 Default bounds (top-1 agreement, max relative error): f32 99%, 1e-3 (5e-3 on a GPU); f16 95%, 5e-2; bf16 90%, 0.15;
 q8_0 90%, 5e-2; 4-bit 80%, 0.15. --top1 and --rtol override them.
 
-Exit status: 0 within bounds, 4 outside them, 1/2 could not run.)");
+Exit status: 0 within bounds, 4 outside them, 1 could not run (bad input included).)");
   cmd->add_option("-m,--model", o->model, "a zoo name or a GGUF path")->capture_default_str();
   cmd->add_option("-b,--backend", o->backends, "reference,candidate")->capture_default_str();
   cmd->add_option("-d,--device", o->device, "cpu, cuda, metal")->capture_default_str();

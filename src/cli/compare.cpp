@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "cli/commands.h"
+#include "cli/option_checks.h"
 #include "report/compare.h"
 #include "report/run.h"
 
@@ -70,7 +71,12 @@ Example:
   cmd->add_option("RUN_B", o->b, "run folder compared against it")->required();
   cmd->add_option("--threshold", o->threshold_pct, "changes below this percentage count as noise")->capture_default_str();
   cmd->add_option("--fail-above", o->fail_above, "exit 4 when a case is significantly slower by more than PCT percent");
-  cmd->callback([o] { exit_code() = run_compare(*o); });
+  cmd->callback([o, cmd] {
+    check_range(o->threshold_pct, 0, 1e6, "--threshold", "a percentage");
+    // NaN would compare false with every change and turn the gate off without a word.
+    if (cmd->count("--fail-above")) check_range(o->fail_above, 0, 1e6, "--fail-above", "a percentage");
+    exit_code() = run_compare(*o);
+  });
 }
 
 }  // namespace mtb::cli

@@ -7,7 +7,9 @@
 #include <cmath>
 #include <filesystem>
 
+#include "backends/server/server_options.h"
 #include "cli/commands.h"
+#include "cli/option_checks.h"
 #include "cli/quality_options.h"
 #include "cli/run_options.h"
 #include "core/suite_driver.h"
@@ -37,7 +39,7 @@ struct LlmOptions {
   int warmup = 1;
   double ci_stop_pct = 0;
   uint64_t seed = 42;
-  double timeout_s = 0;
+  std::string timeout = "auto";  // "auto" (default_timeout_s), or seconds (0: no limit)
   std::string prompt_file;
   bool quality = false;  // then a quality run of the plan's models, backends, devices and precisions
   std::string quality_reference = "llamacpp:f32";
@@ -121,6 +123,45 @@ nlohmann::json recorded_server_options(nlohmann::json j) {
   return j;
 }
 
+// "auto" or seconds: 0 (no limit) up to a week.
+double parse_timeout(const std::string& text) {
+  if (text == "auto") return kAutoTimeout;
+  size_t used = 0;
+  double v = -1;
+  try {
+    v = std::stod(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used == 0 || used != text.size())
+    throw std::invalid_argument(fmt::format("--timeout '{}': takes seconds a case may take, 0 (no limit), or auto", text));
+  check_range(v, 0, kMaxTimeoutS, "--timeout", "seconds a case may take, 0 (no limit), or auto");
+  return v;
+}
+
+// The options that are not axes, checked before anything runs (the axes: axes_from, validate_axes).
+void validate_options(const LlmOptions& o) {
+  check_range(o.reps, 1, 1e6, "-r/--repetitions", "timed repetitions");
+  check_range(o.warmup, 0, 1e6, "--warmup", "untimed repetitions");
+  check_range(o.ci_stop_pct, 0, 99.999, "--ci-stop", "a percentage, 0 (off) or more");
+  check_range(o.server_timeout_s, 1e-3, server::kMaxServerTimeoutS, "--server-timeout", "seconds");
+  check_range(o.server_connect_timeout_s, 1e-3, server::kMaxServerTimeoutS, "--server-connect-timeout", "seconds");
+  check_range(o.server_startup_timeout_s, 1e-3, server::kMaxServerTimeoutS, "--server-startup-timeout", "seconds");
+  parse_timeout(o.timeout);
+}
+
+// Each model's weight bytes at each precision: what the default timeout scales with.
+void fill_weight_bytes(LlmAxes& a) {
+  for (const auto& m : a.models)
+    for (const auto& p : a.precisions) {
+      std::error_code ec;
+      uint64_t bytes = 0;
+      if (looks_like_path(m)) bytes = fs::file_size(m, ec);
+      else if (const ModelSpec* s = find_spec(m)) bytes = s->bytes_at(p == "file" ? "bf16" : p);
+      a.weight_bytes[m + "|" + p] = ec ? 0 : bytes;
+    }
+}
+
 // Fails fast, before anything runs, on what would make the whole plan meaningless.
 void validate_axes(const LlmAxes& a) {
   for (const auto& b : a.backends)
@@ -146,7 +187,7 @@ void validate_axes(const LlmAxes& a) {
   const bool load = a.concurrency != std::vector<int>{0} || a.request_rate != std::vector<double>{0};
   if (load && a.serving.empty())
     throw std::runtime_error("--concurrency and --request-rate load a server: add -b server (in-process backends take --batch)");
-  if (a.ci_stop < 0 || a.ci_stop >= 1) throw std::runtime_error("--ci-stop takes a percentage above 0 and below 100");
+  if (!(a.ci_stop >= 0 && a.ci_stop < 1)) throw std::runtime_error("--ci-stop takes a percentage, 0 (off) or above and below 100");
 }
 
 LlmAxes axes_from(const LlmOptions& o) {
@@ -160,17 +201,29 @@ LlmAxes axes_from(const LlmOptions& o) {
   a.n_depth = parse_int_list(o.n_depth, "--depth");
   a.batch = parse_int_list(o.batch, "--batch");
   a.threads = parse_int_list(o.threads, "--threads");
-  for (int b : a.batch)
-    if (b < 1) throw std::runtime_error("--batch values must be at least 1");
+  check_each(a.batch, 1, kMaxBatch, "--batch");
+  check_each(a.threads, 0, kMaxThreads, "--threads");
   if (!o.concurrency.empty()) {
     a.concurrency = parse_int_list(o.concurrency, "--concurrency");
-    for (int c : a.concurrency)
-      if (c < 1) throw std::runtime_error("--concurrency values must be at least 1");
+    check_each(a.concurrency, 1, kMaxBatch, "--concurrency");
   }
   if (!o.request_rate.empty()) a.request_rate = parse_rates(o.request_rate);
-  if (!(o.burstiness > 0)) throw std::runtime_error("--burstiness must be above 0 (1: Poisson arrivals)");
-  if (o.num_requests < 0 || !(o.duration_s >= 0) || o.warmup_requests < 0 || o.shared_prefix < 0)
-    throw std::runtime_error("--num-requests, --duration, --warmup-requests and --shared-prefix take values of 0 or more");
+  check_distinct(a.models, "-m/--model");
+  check_distinct(a.backends, "-b/--backend");
+  check_distinct(a.devices, "-d/--device");
+  check_distinct(a.precisions, "-t/--type");
+  check_distinct(a.n_prompt, "-p/--n-prompt");
+  check_distinct(a.n_gen, "-n/--n-gen");
+  check_distinct(a.n_depth, "--depth");
+  check_distinct(a.batch, "--batch");
+  check_distinct(a.threads, "--threads");
+  check_distinct(a.concurrency, "--concurrency");
+  check_distinct(a.request_rate, "--request-rate");
+  check_range(o.burstiness, 1e-3, 1e3, "--burstiness", "the gaps' gamma shape (1: Poisson arrivals)");
+  check_range(o.num_requests, 0, 1e7, "--num-requests", "timed requests a load case, 0 (default)");
+  check_range(o.duration_s, 0, kMaxTimeoutS, "--duration", "seconds, 0 (until --num-requests are sent)");
+  check_range(o.warmup_requests, 0, 1e6, "--warmup-requests", "untimed requests");
+  check_range(o.shared_prefix, 0, 1e9, "--shared-prefix", "tokens");
   a.load.burstiness = o.burstiness;
   a.load.num_requests = o.num_requests;
   a.load.duration_s = o.duration_s;
@@ -181,9 +234,9 @@ LlmAxes axes_from(const LlmOptions& o) {
   a.warmup = o.warmup;
   a.ci_stop = o.ci_stop_pct / 100.0;
   a.seed = o.seed;
-  a.timeout_s = o.timeout_s;
+  a.timeout_s = parse_timeout(o.timeout);
   if (!o.prompt_file.empty()) {
-    if (!fs::is_regular_file(o.prompt_file)) throw std::runtime_error(fmt::format("--prompt-file {}: no such file", o.prompt_file));
+    check_prompt_file(o.prompt_file);  // empty or binary: found now, not once cases run
     a.prompt_file = fs::absolute(o.prompt_file).string();
   }
   return a;
@@ -212,7 +265,8 @@ LlmAxes axes_from_json(const nlohmann::json& j) {
   a.warmup = j.at("warmup").get<int>();
   a.ci_stop = j.value("ci_stop", 0.0);
   a.seed = j.at("seed").get<uint64_t>();
-  a.timeout_s = j.value("timeout_s", 0.0);
+  // Absent (older runs): no limit. null: a NaN that older versions took and JSON cannot hold: auto.
+  a.timeout_s = !j.contains("timeout_s") ? 0.0 : j["timeout_s"].is_number() ? j["timeout_s"].get<double>() : kAutoTimeout;
   a.prompt_file = j.value("prompt_file", "");
   a.concurrency = j.value("concurrency", a.concurrency);
   a.request_rate = j.value("request_rate", a.request_rate);
@@ -267,7 +321,7 @@ int run_quality_after(const LlmAxes& axes, const std::string& reference, const f
   return run_quality(fitted, std::nullopt, d);
 }
 
-int run_llm(const LlmOptions& o, const std::vector<std::string>& argv) {
+int run_llm(const LlmOptions& o, const std::vector<std::string>& argv, bool cooldown_given) {
   DriverOptions d = driver_options(o.run, argv);
   std::optional<RunStore> store;
   LlmAxes axes;
@@ -275,6 +329,8 @@ int run_llm(const LlmOptions& o, const std::vector<std::string>& argv) {
   if (!o.run.resume.empty()) {
     store = RunStore::open(o.run.resume, llm_csv_schema());
     axes = axes_from_json(store->settings().at("plan").at("axes"));
+    // The run's own cooldown, unless this command line names one.
+    restore_cooldown(d, store->settings(), cooldown_given);
     // The run's own server settings; the API key is never stored, so it comes from this command line.
     if (store->settings().contains("server")) {
       backend_options["server"] = store->settings()["server"];
@@ -291,6 +347,8 @@ int run_llm(const LlmOptions& o, const std::vector<std::string>& argv) {
       if (!backend_options.value(b, nlohmann::json::object()).value("spawn_llama_server", false)) axes.own_model.insert(b);
     }
   validate_axes(axes);
+  server::server_options_from_json(backend_options["server"]).validate();  // not once the first server case runs
+  fill_weight_bytes(axes);
   const bool quality = store ? store->settings().value("quality", false) : o.quality;
   if (quality && !store) validate_quality_axes(quality_axes_of(axes, o.quality_reference));  // before anything runs
   const std::vector<CaseSpec> cases = expand(axes);
@@ -348,7 +406,7 @@ Examples:
                                                   llama-server under load, a slot per stream
 
 Exit status: 0 all cases ran (or were skipped with a reason), 3 some case failed,
-130 interrupted (resume with --resume), 1/2 bad input.)");
+130 interrupted (resume with --resume), 1 bad input.)");
   cmd->add_option("-m,--model", o->models, "models: zoo names or GGUF paths")->capture_default_str();
   cmd->add_option("-b,--backend", o->backends,
                   fmt::format("backends: {} (default: every in-process one, {})", fmt::join(llm_backend_names(), ", "),
@@ -371,7 +429,10 @@ Exit status: 0 all cases ran (or were skipped with a reason), 3 some case failed
                   "repetitions time the prompt alone; -r is then the most (0: always -r)")
       ->capture_default_str();
   cmd->add_option("--seed", o->seed, "seed of the synthetic weights and the prompt tokens")->capture_default_str();
-  cmd->add_option("--timeout", o->timeout_s, "seconds a case may take before its worker is killed (0: no limit)")
+  cmd->add_option("--timeout", o->timeout,
+                  "seconds a case may take before its worker is killed (0: no limit); auto: 600 s + the weights' "
+                  "load at 100 MB/s + (warm-up + repetitions) x batch x (depth + prompt + generated tokens) x "
+                  "the weights' bytes at 4 GB/s, at most a week")
       ->capture_default_str();
   add_run_options(*cmd, o->run);
   cmd->add_flag("--quality", o->quality,
@@ -431,7 +492,14 @@ Exit status: 0 all cases ran (or were skipped with a reason), 3 some case failed
   cmd->callback([o, cmd] {
     if (o->spawn_llama_server && cmd->count("--server-url"))
       throw std::runtime_error("--spawn-llama-server starts its own server on 127.0.0.1: leave out --server-url");
-    exit_code() = run_llm(*o, recorded_argv(*cmd, "llm", {"api-key"}));
+    if (!o->run.resume.empty()) {
+      std::vector<std::string> allowed = kResumeRunOptions;
+      allowed.push_back("api-key");  // never stored: a resumed run against a server needs it again
+      refuse_with_resume(*cmd, allowed);
+    } else {
+      validate_options(*o);
+    }
+    exit_code() = run_llm(*o, recorded_argv(*cmd, "llm", {"api-key"}), cmd->count("--cooldown") > 0);
   });
 }
 

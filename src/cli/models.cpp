@@ -74,6 +74,12 @@ int list_models(const ModelsOptions& o) {
 // from its bf16 file, as `mtb llm` makes them (synthesize_ahead).
 int print_path(const ModelsOptions& o) {
   const std::vector<std::string> precisions = split_list(o.precision);
+  if (!find_spec(o.path_of))
+    throw std::invalid_argument(fmt::format("--path: unknown model '{}'. Did you mean: {}? (`mtb models` lists them)", o.path_of,
+                                            fmt::join(closest_specs(o.path_of), ", ")));
+  for (const auto& p : precisions)
+    if (!is_synth_precision(p))
+      throw std::invalid_argument(fmt::format("-t/--type: unknown precision '{}' (choose from {})", p, fmt::join(synth_precisions(), ", ")));
   synthesize_ahead(o.path_of, precisions, o.seed, progress_line(o.path_of + " bf16"), side_by_side_line(o.path_of));
   for (const std::string& p : precisions)
     fmt::print("{}\n", resolve_model(o.path_of, p, o.seed, progress_line(o.path_of + " " + p)).path.string());
@@ -95,7 +101,11 @@ void add_models(CLI::App& app) {
   cmd->add_option("--path", o->path_of, "synthesize this zoo model if needed and print its GGUF path");
   cmd->add_option("-t,--type", o->precision, "precision(s) for --path, a comma list")->capture_default_str();
   cmd->add_option("--seed", o->seed, "seed for --path")->capture_default_str();
-  cmd->callback([o] { exit_code() = o->path_of.empty() ? list_models(*o) : print_path(*o); });
+  cmd->callback([o, cmd] {
+    if (o->path_of.empty() && (cmd->count("--type") || cmd->count("--seed")))
+      throw std::invalid_argument("-t/--type and --seed choose the file of --path: add --path MODEL");
+    exit_code() = o->path_of.empty() ? list_models(*o) : print_path(*o);
+  });
 }
 
 }  // namespace mtb::cli

@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "cli/commands.h"
+#include "cli/option_checks.h"
 #include "cli/run_options.h"
 #include "core/axis_list.h"
 #include "core/suite_driver.h"
@@ -61,6 +62,29 @@ ops::OpAxes axes_from(const OpsOptions& o) {
   a.feature = parse_int_list(o.feature, "--feature");
   a.heads = parse_int_list(o.heads, "--heads");
   a.threads = parse_int_list(o.threads, "--threads");
+  check_each(a.threads, 0, 4096, "--threads");
+  check_each(a.batch, 1, 1 << 20, "--batch");
+  check_each(a.seq, 1, 1 << 20, "--seq");
+  check_each(a.feature, 1, 1 << 20, "--feature");
+  check_each(a.heads, 1, 4096, "--heads");
+  // The inputs are batch x seq x feature (copies rotated besides): bounded before a worker allocates.
+  for (int b : a.batch)
+    for (int q : a.seq)
+      for (int f : a.feature)
+        if (int64_t(b) * q * f > (int64_t(1) << 31))
+          throw std::invalid_argument(fmt::format("--batch {} x --seq {} x --feature {} = {} elements: at most 2^31 elements a tensor",
+                                                  b, q, f, int64_t(b) * q * f));
+  check_distinct(a.ops, "--ops");
+  check_distinct(a.backends, "-b/--backend");
+  check_distinct(a.devices, "-d/--device");
+  check_distinct(a.dtypes, "--dtype");
+  check_distinct(a.masks, "--mask");
+  check_distinct(a.quants, "--quant");
+  check_distinct(a.batch, "--batch");
+  check_distinct(a.seq, "--seq");
+  check_distinct(a.feature, "--feature");
+  check_distinct(a.heads, "--heads");
+  check_distinct(a.threads, "--threads");
   a.timing.seed = o.seed;
   a.timing.warmup = o.warmup;
   a.timing.min_reps = o.min_reps;
@@ -69,6 +93,16 @@ ops::OpAxes axes_from(const OpsOptions& o) {
   a.timing.timeout_s = o.timeout_s;
   a.timing.rotate_mb = o.rotate_mb;
   return a;
+}
+
+// The options that are not axes, before anything runs.
+void validate_options(const OpsOptions& o) {
+  check_range(o.warmup, 0, 1e6, "--warmup", "warm-up calls");
+  check_range(o.min_reps, 2, 1e6, "--min-reps", "timed calls");
+  check_range(o.target_ci, 1e-6, 1, "--target-ci", "a fraction of the median");
+  check_range(o.time_cap_s, 1e-3, 86400, "--time-cap", "seconds");
+  check_range(o.timeout_s, 0, 7 * 24 * 3600.0, "--timeout", "seconds, 0 (no limit)");
+  check_range(o.rotate_mb, 0, 1 << 20, "--rotate", "MB");
 }
 
 ops::PlanHooks plan_hooks() {
@@ -86,13 +120,14 @@ ops::PlanHooks plan_hooks() {
   return h;
 }
 
-int run_ops(const OpsOptions& o, const std::vector<std::string>& argv) {
+int run_ops(const OpsOptions& o, const std::vector<std::string>& argv, bool cooldown_given) {
   DriverOptions d = driver_options(o.run, argv);
   std::optional<RunStore> store;
   ops::OpAxes axes;
   if (!o.run.resume.empty()) {
     store = RunStore::open(o.run.resume, ops::op_csv_schema());
     axes = ops::axes_from_json(store->settings().at("plan").at("axes"));
+    restore_cooldown(d, store->settings(), cooldown_given);
   } else {
     axes = axes_from(o);
   }
@@ -120,7 +155,8 @@ int run_ops(const OpsOptions& o, const std::vector<std::string>& argv) {
                     {"dtype", axes.dtypes},
                     {"min_reps", axes.timing.min_reps},
                     {"target_rel_ci95", axes.timing.target_rel_ci},
-                    {"time_cap_s", axes.timing.time_cap_s}}},
+                    {"time_cap_s", axes.timing.time_cap_s},
+                    {"cooldown", o.run.cooldown}}},
                   {"op_backends", versions},
                   {"seed", axes.timing.seed},
                   {"plan", {{"axes", ops::to_json(axes)}}}});
@@ -184,7 +220,12 @@ Exit status: 0 every case ran or was skipped with a reason, 3 a case failed (ver
   add_run_options(*cmd, o->run);
   cmd->add_flag("--dry-run", o->dry_run, "print the plan (every case) and stop: nothing runs, nothing is written");
   cmd->callback([o, cmd] {
-    exit_code() = run_ops(*o, recorded_argv(*cmd, "ops"));
+    if (!o->run.resume.empty()) {
+      refuse_with_resume(*cmd, kResumeRunOptions);
+    } else {
+      validate_options(*o);
+    }
+    exit_code() = run_ops(*o, recorded_argv(*cmd, "ops"), cmd->count("--cooldown") > 0);
   });
 }
 

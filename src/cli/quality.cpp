@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "cli/commands.h"
+#include "cli/option_checks.h"
 #include "cli/quality_options.h"
 #include "cli/run_options.h"
 #include "quality/quality_suite.h"
@@ -75,7 +76,7 @@ Examples:
   mtb llm --quality                            a speed run, then a quality case per precision it measured
 
 Exit status: 0 every case ran (or was skipped with a reason), 3 some case failed, 4 a candidate's mean
-KLD is above --max-kld, 130 interrupted (resume with --resume), 1/2 bad input.)");
+KLD is above --max-kld, 130 interrupted (resume with --resume), 1 bad input.)");
   cmd->add_option("-m,--model", o->models, "models: zoo names (each its own reference) or GGUF files (against --reference's file)")
       ->capture_default_str();
   cmd->add_option("-b,--backend", o->backends, "candidate backends (default: every in-process one of this build)");
@@ -93,7 +94,14 @@ KLD is above --max-kld, 130 interrupted (resume with --resume), 1/2 bad input.)"
   cmd->add_option("--timeout", o->timeout_s, "seconds a case may take before its worker is killed (0: no limit)")->capture_default_str();
   cmd->add_option("--max-kld", o->max_kld, "exit 4 when a candidate's mean KLD is above this (0: no gate)")->capture_default_str();
   add_run_options(*cmd, o->run);
-  cmd->callback([o, cmd] { exit_code() = run(*o, *cmd); });
+  cmd->callback([o, cmd] {
+    if (!o->run.resume.empty()) {  // the run's own plan: only what is printed, the report and the gate may change
+      std::vector<std::string> allowed = kResumeRunOptions;
+      allowed.push_back("max-kld");
+      refuse_with_resume(*cmd, allowed);
+    }
+    exit_code() = run(*o, *cmd);
+  });
 }
 
 }  // namespace mtb::cli

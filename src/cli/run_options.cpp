@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "cli/commands.h"
+#include "cli/option_checks.h"
 #include "cli/run_context.h"
 
 namespace mtb::cli {
@@ -33,12 +34,19 @@ std::vector<std::string> recorded_argv(const CLI::App& cmd, const std::string& n
 DriverOptions driver_options(const RunOptions& o, std::vector<std::string> argv) {
   DriverOptions d;
   d.output = parse_output_format(o.output);  // a bad -o fails before anything runs
+  check_range(o.cooldown, 0, 100, "--cooldown", "a fraction of each case's time");
   d.measurements = o.measurements;
   d.argv = std::move(argv);
   d.verbose = o.verbose;
   d.cooldown = o.cooldown;
   if (!o.no_report) d.report = [out = o.report](const std::filesystem::path& dir) { report_after_run(dir, out); };
   return d;
+}
+
+void restore_cooldown(DriverOptions& d, const nlohmann::json& settings, bool given) {
+  if (given) return;
+  const auto& b = settings.value("benchmark_settings", nlohmann::json::object());
+  if (b.contains("cooldown") && b["cooldown"].is_number()) d.cooldown = b["cooldown"].get<double>();
 }
 
 void describe_machine(DriverOptions& d) {

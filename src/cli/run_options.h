@@ -28,8 +28,13 @@ void add_run_options(CLI::App& cmd, RunOptions& o);
 std::vector<std::string> recorded_argv(const CLI::App& cmd, const std::string& name,
                                        const std::vector<std::string>& secret = {});
 
-// The driver's options for a new run or a resumed one; `output` is checked here, before anything runs.
+// The driver's options for a new run or a resumed one; `output` and `cooldown` are checked here, before
+// anything runs.
 DriverOptions driver_options(const RunOptions& o, std::vector<std::string> argv);
+
+// A resumed run sleeps its own cooldown (settings.json's benchmark_settings.cooldown), unless this
+// command line names one (`given`).
+void restore_cooldown(DriverOptions& d, const nlohmann::json& settings, bool given);
 
 // A new run's machine: the hardware string naming its folder, and settings.json's hardware_info
 // and software_info (merged into d.settings).

@@ -124,17 +124,22 @@ std::vector<nlohmann::json> RunStore::load_lines() {
   std::ifstream in(dir_ / kResults, std::ios::binary);
   std::string line, good;
   std::vector<nlohmann::json> lines;
-  bool torn = false;
+  size_t torn = 0;
   while (std::getline(in, line)) {
     if (line.empty()) continue;
     try {
       lines.push_back(nlohmann::json::parse(line));
       good += line + "\n";
     } catch (const std::exception&) {
-      torn = true;  // only a killed write leaves a bad line; it held no finished case
+      ++torn;  // a killed write leaves a bad line (it held no finished case); anything else is damage
     }
   }
-  if (torn) write_file_atomic(dir_ / kResults, good);
+  if (torn) {
+    // Said, not silent: the file is rewritten without them and their cases run again.
+    fmt::print(stderr, "warning: {}: dropped {} unreadable line{} (not JSON); their cases count as not done\n",
+               (dir_ / kResults).string(), torn, torn == 1 ? "" : "s");
+    write_file_atomic(dir_ / kResults, good);
+  }
   return lines;
 }
 

@@ -69,12 +69,19 @@ std::string WorkerResult::failure_reason() const {
   else if (signal) why = fmt::format("crashed: signal {} ({})", signal, strsignal(signal));
   else if (exited && exit_code != 0) why = fmt::format("worker exited with code {}", exit_code);
   else why = "worker produced no result";
-  // The last non-empty output line usually names the cause (GGML_ASSERT, std::bad_alloc, ...).
+  // The last non-empty output line usually names the cause (GGML_ASSERT, std::bad_alloc, ...); the
+  // worker's own progress lines ("@progress rep 2/5") say where it was, not why it ended.
+  if (interrupted || timed_out) return why;
   std::string tail = log_tail;
-  while (!tail.empty() && (tail.back() == '\n' || tail.back() == '\r')) tail.pop_back();
-  if (!tail.empty() && !interrupted && !timed_out) {
+  while (!tail.empty()) {
+    while (!tail.empty() && (tail.back() == '\n' || tail.back() == '\r')) tail.pop_back();
     const size_t nl = tail.rfind('\n');
-    why += ": " + tail.substr(nl == std::string::npos ? 0 : nl + 1);
+    const size_t start = nl == std::string::npos ? 0 : nl + 1;
+    if (tail.compare(start, strlen(kProgressPrefix), kProgressPrefix) != 0) {
+      if (start < tail.size()) why += ": " + tail.substr(start);
+      break;
+    }
+    tail.erase(start);
   }
   return why;
 }

@@ -137,6 +137,19 @@ void serve_load(const Clock& clock, LlmSession& session, const CaseSpec& c, cons
 
 }  // namespace
 
+int64_t case_context(const CaseSpec& c) { return int64_t(c.n_depth) + c.n_prompt + c.n_gen + 1; }
+
+std::string beyond_context(const CaseSpec& c, int n_ctx_train) {
+  const int64_t n_ctx = case_context(c);
+  if (n_ctx_train > 0 && n_ctx > n_ctx_train)
+    return fmt::format("depth + prompt + generated tokens = {} exceed the model's context of {}", n_ctx, n_ctx_train);
+  const int64_t all = n_ctx * std::max(1, c.batch);
+  if (all > kMaxCaseTokens)
+    return fmt::format("batch {} x (depth + prompt + generated tokens) = {} tokens: more than the {} a case may hold",
+                       c.batch, all, kMaxCaseTokens);
+  return "";
+}
+
 Record run_case(LlmBackend& backend, const CaseInput& in, const std::function<void(const std::string&)>& progress,
                 LoadedModel* keep, const HarnessEnv& env) {
   const Clock& clock = *env.clock;
@@ -165,7 +178,7 @@ Record run_case(LlmBackend& backend, const CaseInput& in, const std::function<vo
   req.precision = c.precision;
   req.threads = c.threads;
   req.batch = c.batch;
-  req.n_ctx = c.n_depth + c.n_prompt + c.n_gen + 1;
+  const int64_t n_ctx = case_context(c);
   req.n_gen = c.n_gen;
   req.backend_options = in.backend_options;
   req.parallel = std::max(1, c.load.concurrency);
@@ -178,9 +191,8 @@ Record run_case(LlmBackend& backend, const CaseInput& in, const std::function<vo
     return r;
   };
 
-  if (in.n_ctx_train > 0 && req.n_ctx > in.n_ctx_train)
-    return finish(Status::skipped, fmt::format("depth + prompt + generated tokens = {} exceed the model's context of {}",
-                                               req.n_ctx, in.n_ctx_train));
+  if (const std::string why = beyond_context(c, in.n_ctx_train); !why.empty()) return finish(Status::skipped, why);
+  req.n_ctx = static_cast<int>(n_ctx);
   if (const Support sup = backend.supports(req); !sup.ok) return finish(Status::skipped, sup.reason);
 
   const TokenRows depth = seeded_tokens(c.seed, kDepth, c.batch, c.n_depth, in.vocab);

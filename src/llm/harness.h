@@ -15,6 +15,16 @@
 
 namespace mtb {
 
+// The most tokens one case may hold, all its sequences together (2^31: 8 GiB of token ids alone).
+inline constexpr int64_t kMaxCaseTokens = int64_t(1) << 31;
+
+// A case's tokens a sequence (depth + prompt + generated + 1), in 64 bits: three options of up to
+// 1e9 each overflow an int.
+int64_t case_context(const CaseSpec& c);
+// Why the case cannot run at all (beyond the model's context, 0: unknown, or more than
+// kMaxCaseTokens in all), or "": checked before any token is drawn.
+std::string beyond_context(const CaseSpec& c, int n_ctx_train);
+
 struct CaseInput {
   CaseSpec spec;
   std::string model_path;

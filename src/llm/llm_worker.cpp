@@ -41,7 +41,8 @@ class LlmWorker final : public SuiteWorker {
       // The ceilings `mtb info --calibrate` measured for this device, if it has been run.
       for (const auto& d : backend->devices())
         if (d.name == in.spec.device && !in.calibration) in.calibration = load_calibration(calibration_file(), d.description);
-      if (!in.spec.prompt_file.empty()) {
+      // A case too long for the model is skipped by run_case before it draws a token; its text too.
+      if (!in.spec.prompt_file.empty() && beyond_context(in.spec, in.n_ctx_train).empty()) {
         std::ifstream f(in.spec.prompt_file, std::ios::binary);
         if (!f) throw std::runtime_error(fmt::format("cannot read --prompt-file {}", in.spec.prompt_file));
         const std::string text{std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};

@@ -4,7 +4,10 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <cmath>
 #include <stdexcept>
+
+#include "llm/load.h"
 
 namespace mtb {
 
@@ -25,9 +28,28 @@ std::vector<LoadSettings> loads_of(const LlmAxes& a, const std::string& backend)
   return out;
 }
 
+// The largest default limit among the plan's cases, for the plan's description.
+std::string longest_timeout(const LlmAxes& a) {
+  double most = 0;
+  for (const auto& c : expand(a)) most = std::max(most, c.timeout_s);
+  return most >= 3600 ? fmt::format("{:.1f} h", most / 3600) : fmt::format("{:.0f} s", most);
+}
+
 std::string rate_text(double r) { return r == kAllAtOnce ? "inf" : r == 0 ? "closed loop" : fmt::format("{:g}/s", r); }
 
 }  // namespace
+
+double default_timeout_s(const CaseSpec& c, uint64_t weight_bytes) {
+  const double bytes = double(weight_bytes);
+  double tokens = 0, extra_s = 0;
+  if (c.load.active()) {
+    tokens = (double(requests_to_plan(c.load)) + c.load.warmup_requests) * (double(c.n_prompt) + c.n_gen);
+    extra_s = c.load.duration_s;
+  } else {
+    tokens = (double(c.warmup) + c.reps) * c.batch * (double(c.n_depth) + c.n_prompt + c.n_gen);
+  }
+  return std::min(kMaxTimeoutS, std::ceil(600 + extra_s + bytes / 100e6 + tokens * bytes / 4e9));
+}
 
 std::vector<CaseSpec> expand(const LlmAxes& a) {
   std::vector<CaseSpec> cases;
@@ -57,9 +79,11 @@ std::vector<CaseSpec> expand(const LlmAxes& a) {
                       c.warmup = a.warmup;
                       c.ci_stop = a.ci_stop;
                       c.seed = a.seed;
-                      c.timeout_s = a.timeout_s;
-                      c.prompt_file = a.prompt_file;
                       c.load = load;
+                      const auto bytes = a.weight_bytes.find(m + "|" + p);
+                      c.timeout_s = a.timeout_s != kAutoTimeout ? a.timeout_s
+                                    : default_timeout_s(c, bytes == a.weight_bytes.end() ? 0 : bytes->second);
+                      c.prompt_file = a.prompt_file;
                       cases.push_back(c);
                     }
                   }
@@ -95,6 +119,8 @@ std::string describe_plan(const LlmAxes& a, size_t n_cases) {
                      std::min(a.reps, kMinRepsForStop), a.reps, 100 * a.ci_stop, a.warmup, a.seed);
   else
     s += fmt::format("  repetitions {} (+{} warm-up), seed {}\n", a.reps, a.warmup, a.seed);
+  if (a.timeout_s == kAutoTimeout) s += "  timeout     auto (--timeout): the longest case may take " + longest_timeout(a) + "\n";
+  else if (a.timeout_s > 0) s += fmt::format("  timeout     {:g} s a case\n", a.timeout_s);
   s += fmt::format("  prompt      {}\n", a.prompt_file.empty() ? "seeded token ids" : "text of " + a.prompt_file);
   s += fmt::format("  = {} case{}", n_cases, n_cases == 1 ? "" : "s");
   return s;

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <regex>
 
@@ -186,19 +187,31 @@ class HfSource final : public TensorSource {
     else if (type == "gemma3_text" || type == "gemma3") cfg_.arch = "gemma3";
     else throw std::runtime_error(fmt::format("{}: model_type '{}' is not one the torch backend implements "
                                               "(qwen2, qwen3, llama, gemma3)", where.string(), type));
-    auto need = [&](const char* k) {
-      if (!j.contains(k) || !j[k].is_number_integer()) throw std::runtime_error(fmt::format("{}: {} is missing", where.string(), k));
-      return j[k].get<int>();
+    // Whole numbers within what any model has: a zero, a negative or an absurd count is the file's
+    // error, named, not a division by zero or a size that wraps in the library below.
+    auto whole = [&](const char* k, int64_t lo, int64_t hi, std::optional<int64_t> fallback) -> int {
+      if (!j.contains(k) || j[k].is_null()) {
+        if (fallback) return int(*fallback);
+        throw std::runtime_error(fmt::format("{}: {} is missing", where.string(), k));
+      }
+      if (!j[k].is_number_integer()) throw std::runtime_error(fmt::format("{}: {} is not a whole number: {}", where.string(), k, j[k].dump()));
+      const int64_t v = j[k].is_number_unsigned() && j[k].get<uint64_t>() > uint64_t(INT64_MAX) ? INT64_MAX : j[k].get<int64_t>();
+      if (v < lo || v > hi)
+        throw std::runtime_error(fmt::format("{}: {} is {}; a model has {} to {}", where.string(), k, j[k].dump(), lo, hi));
+      return int(v);
     };
     cfg_.name = dir_.filename().string();
-    cfg_.hidden = need("hidden_size");
-    cfg_.layers = need("num_hidden_layers");
-    cfg_.heads = need("num_attention_heads");
-    cfg_.kv_heads = get_or<int>(j, "num_key_value_heads", cfg_.heads);
-    cfg_.head_dim = get_or<int>(j, "head_dim", cfg_.hidden / cfg_.heads);
-    cfg_.ffn = need("intermediate_size");
-    cfg_.vocab = need("vocab_size");
-    cfg_.n_ctx_train = get_or<int>(j, "max_position_embeddings", 0);
+    cfg_.hidden = whole("hidden_size", 1, 1 << 20, std::nullopt);
+    cfg_.layers = whole("num_hidden_layers", 1, 4096, std::nullopt);
+    cfg_.heads = whole("num_attention_heads", 1, 4096, std::nullopt);
+    cfg_.kv_heads = whole("num_key_value_heads", 1, cfg_.heads, cfg_.heads);
+    if (cfg_.heads % cfg_.kv_heads != 0)
+      throw std::runtime_error(fmt::format("{}: num_attention_heads {} is not a multiple of num_key_value_heads {}",
+                                           where.string(), cfg_.heads, cfg_.kv_heads));
+    cfg_.head_dim = whole("head_dim", 1, 1 << 16, std::max(1, cfg_.hidden / cfg_.heads));
+    cfg_.ffn = whole("intermediate_size", 1, 1 << 22, std::nullopt);
+    cfg_.vocab = whole("vocab_size", 1, 1 << 24, std::nullopt);
+    cfg_.n_ctx_train = whole("max_position_embeddings", 0, 1 << 30, 0);
     cfg_.norm_eps = get_or<double>(j, "rms_norm_eps", 1e-6);
     cfg_.rope_theta = get_or<double>(j, "rope_theta", 10000);
     cfg_.qkv_bias = cfg_.arch == "qwen2" || get_or<bool>(j, "attention_bias", false);
@@ -222,13 +235,13 @@ class HfSource final : public TensorSource {
       cfg_.activation = "gelu_tanh";
       cfg_.embed_scale = std::sqrt(double(cfg_.hidden));
       cfg_.rope_local_theta = get_or<double>(j, "rope_local_base_freq", 10000);
-      cfg_.sliding_window = get_or<int>(j, "sliding_window", 0);
+      cfg_.sliding_window = whole("sliding_window", 0, 1 << 30, 0);
       cfg_.attn_scale = 1.0 / std::sqrt(get_or<double>(j, "query_pre_attn_scalar", cfg_.head_dim));
       if (j.contains("layer_types") && j["layer_types"].is_array()) {
         for (int l = 0; l < cfg_.layers && l < int(j["layer_types"].size()); ++l)
           cfg_.is_swa[l] = j["layer_types"][l] == "sliding_attention";
       } else {
-        const int pattern = get_or<int>(j, "sliding_window_pattern", 6);
+        const int pattern = whole("sliding_window_pattern", 0, 4096, 6);
         for (int l = 0; l < cfg_.layers; ++l) cfg_.is_swa[l] = pattern == 0 || l % pattern < pattern - 1;
       }
     }

@@ -314,3 +314,37 @@ TEST(ServerE2E, NoServerListeningIsAClearFailure) {
   EXPECT_EQ(recs[0].spec.precision, "f32");
   EXPECT_CONTAINS(recs[0].error, "could not connect to " + url);
 }
+
+// A server whose data line never ends: the case fails once the line passes 16 MiB, with that
+// reason, and the worker's memory stays bounded (it grew until memory ran out).
+TEST(ServerE2E, ADataLineThatNeverEndsFailsTheCaseWithBoundedMemory) {
+  httplib::Server svr;
+  svr.Post("/completion", [](const httplib::Request&, httplib::Response& res) {
+    res.set_chunked_content_provider("text/event-stream", [sent = size_t(0)](size_t, httplib::DataSink& sink) mutable {
+      static const std::string chunk(1 << 20, 'x');
+      if (sent == 0 && !sink.write("data: ", 6)) return false;
+      if (sent >= 1u << 30) {  // a bound for the test itself: 1 GiB
+        sink.done();
+        return true;
+      }
+      sent += chunk.size();
+      return sink.write(chunk.data(), chunk.size());
+    });
+  });
+  const int port = svr.bind_to_any_port("127.0.0.1");
+  std::thread t([&] { svr.listen_after_bind(); });
+  for (int i = 0; i < 200 && !svr.is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  const fs::path root = fresh_dir();
+  const Result r = run_mtb("llm -m tiny -t f32 -b server --server-api llama --server-url http://127.0.0.1:" +
+                           std::to_string(port) + " --server-timeout 5 -p 8 -n 4 -r 1 --warmup 0 --cooldown 0 --no-report "
+                           "--measurements " + root.string());
+  svr.stop();
+  t.join();
+  EXPECT_EQ(r.exit_code, 3) << r.out;
+  const auto recs = records(only_run(root));
+  ASSERT_EQ(recs.size(), 1u);
+  EXPECT_EQ(recs[0].status, mtb::Status::failed);
+  EXPECT_CONTAINS(recs[0].error, "passed 16 MiB without ending");
+  // The worker's libraries (libtorch's among them) plus the bounded line, far below the 1 GiB it was sent.
+  EXPECT_LT(recs[0].peak_rss_bytes, 600u << 20) << "the worker held the line";
+}

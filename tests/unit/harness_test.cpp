@@ -200,4 +200,28 @@ TEST(Harness, PeakMemoryIsInferencesAndTheLoadsIsKeptBeside) {
 }
 
 }  // namespace
+// Three lengths of up to 1e9 each sum beyond an int: the sum is taken in 64 bits, so the case is
+// skipped as beyond the context before anything is loaded or drawn (it wrapped negative and ran).
+TEST(Harness, LengthsBeyondAnIntAreSkippedAsBeyondTheContext) {
+  ScriptedBackend backend(false);
+  CaseInput in = scripted_case(0);
+  in.spec.n_prompt = 1'000'000'000;
+  in.spec.n_gen = 1'000'000'000;
+  in.spec.n_depth = 147'483'648;
+  in.n_ctx_train = 8192;
+  const Record r = run_case(backend, in, {}, nullptr, kFake);
+  EXPECT_EQ(r.status, Status::skipped);
+  EXPECT_NE(r.error.find("= 2147483649 exceed the model's context of 8192"), std::string::npos) << r.error;
+  EXPECT_EQ(backend.loads, 0);
+  // A model of unknown context: the bound on a case's tokens, batch included.
+  in.n_ctx_train = 0;
+  in.spec.batch = 4096;
+  in.spec.n_prompt = 1'000'000;
+  in.spec.n_gen = in.spec.n_depth = 0;
+  const Record big = run_case(backend, in, {}, nullptr, kFake);
+  EXPECT_EQ(big.status, Status::skipped);
+  EXPECT_NE(big.error.find("batch 4096 x"), std::string::npos) << big.error;
+  EXPECT_EQ(backend.loads, 0);
+}
+
 }  // namespace mtb

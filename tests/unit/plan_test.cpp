@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "llm/plan.h"
 
 using namespace mtb;
@@ -59,4 +61,27 @@ TEST(Plan, KeysAreUniqueWithinAPlan) {
 TEST(Plan, DescriptionNamesEveryAxis) {
   const std::string d = describe_plan(small_axes(), 20);
   for (const char* s : {"m1, m2", "bf16, q4_0", "0, 64, 256", "= 20 cases"}) EXPECT_NE(d.find(s), std::string::npos) << s;
+}
+
+// The default limit grows with the weights and the tokens of every pass; an explicit one (0: none)
+// is every case's as given.
+TEST(Plan, TheDefaultTimeoutScalesWithTheModelAndTheCase) {
+  LlmAxes a = small_axes();
+  a.reps = 3;
+  a.warmup = 1;
+  a.weight_bytes = {{"m1|bf16", 1'000'000'000}, {"m1|q4_0", 250'000'000}, {"m2|bf16", 4'000'000'000}, {"m2|q4_0", 1'000'000'000}};
+  const auto cases = expand(a);
+  for (const auto& c : cases) {
+    const double tokens = 4.0 * (c.n_prompt + c.n_gen);
+    const double bytes = double(a.weight_bytes.at(c.model + "|" + c.precision));
+    EXPECT_DOUBLE_EQ(c.timeout_s, std::ceil(600 + bytes / 100e6 + tokens * bytes / 4e9)) << c.label();
+  }
+  // m1 bf16, p256 n32: 600 + 10 + 4 x 288 x 0.25 = 898 s
+  CaseSpec c = cases[4];
+  EXPECT_EQ(c.n_prompt, 256);
+  EXPECT_DOUBLE_EQ(c.timeout_s, 898);
+  c.n_prompt = 1'000'000'000;
+  EXPECT_DOUBLE_EQ(default_timeout_s(c, 4'000'000'000), kMaxTimeoutS);  // at most a week
+  a.timeout_s = 0;
+  for (const auto& e : expand(a)) EXPECT_EQ(e.timeout_s, 0);
 }

@@ -2,6 +2,8 @@
 // prompt decoded to text for servers that take text.
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "backends/server/event_stream.h"
 #include "backends/server/server_api.h"
 #include "backends/server/server_options.h"
@@ -21,6 +23,32 @@ TEST(EventStream, SseMessagesSplitAnywhereComeOutWhole) {
     ASSERT_EQ(got, (std::vector<std::string>{"{\"a\":1}", "{\"b\":\n2}", "[DONE]"})) << "cut at " << cut;
     EXPECT_EQ(s.pending(), "");
   }
+}
+
+// A server whose line never ends: past kMaxMessageBytes the stream throws (the request then fails
+// with the reason) and what it held is freed, instead of growing until memory runs out.
+TEST(EventStream, ALineThatNeverEndsIsCutAtTheBound) {
+  for (Framing f : {Framing::sse, Framing::ndjson}) {
+    EventStream s(f);
+    const std::string chunk(1 << 20, 'x');
+    const std::string start = f == Framing::sse ? "data: " : "";
+    s.feed(start);
+    bool thrown = false;
+    for (size_t fed = 0; fed <= kMaxMessageBytes + chunk.size() && !thrown; fed += chunk.size()) {
+      try {
+        s.feed(chunk);
+      } catch (const std::length_error& e) {
+        thrown = true;
+        EXPECT_NE(std::string(e.what()).find("16 MiB"), std::string::npos) << e.what();
+      }
+    }
+    EXPECT_TRUE(thrown);
+    EXPECT_TRUE(s.pending().empty());
+  }
+  // SSE data lines of one event that add up past the bound, each line short.
+  EventStream s(Framing::sse);
+  const std::string line = "data: " + std::string(1 << 20, 'y') + "\n";
+  EXPECT_THROW(for (int i = 0; i < 20; ++i) s.feed(line), std::length_error);
 }
 
 TEST(EventStream, NdjsonLinesAndACutMessageIsPending) {
@@ -148,4 +176,20 @@ TEST(TokenText, QwenByteLevelPiecesDecodeToBytes) {
   const std::vector<Token> two{info.ordinary_tokens[100], info.ordinary_tokens[200]};
   EXPECT_EQ(text.decode(two), text.decode({&two[0], 1}) + text.decode({&two[1], 1}));
   EXPECT_THROW(text.decode(std::vector<Token>{info.vocab_size + 5}), std::runtime_error);
+}
+
+// A timeout of 1e10 s overflowed the deadline that counts it and failed every case at once: beyond a
+// day, any server timeout is refused, named.
+TEST(ServerOptions, TimeoutsBeyondADayOrNotANumberAreRefused) {
+  for (double v : {1e10, -1.0, 0.0, std::nan("")}) {
+    ServerOptions o;
+    o.url = "http://localhost:1234/v1";
+    o.read_timeout_s = v;
+    try {
+      o.validate();
+      ADD_FAILURE() << v;
+    } catch (const std::invalid_argument& e) {
+      EXPECT_NE(std::string(e.what()).find("--server-timeout"), std::string::npos) << e.what();
+    }
+  }
 }

@@ -141,3 +141,28 @@ TEST(TorchHfErrors, MissingConfigAndBadShardAreClear) {
     EXPECT_NE(std::string(e.what()).find("model.safetensors"), std::string::npos) << e.what();
   }
 }
+
+// config.json's counts are checked before they size anything: zero heads divided by zero (SIGFPE),
+// an absurd count wrapped or became a library's error. Each is named with its range.
+TEST(TorchHfErrors, ZeroAndAbsurdConfigCountsAreNamed) {
+  const nlohmann::json base = {{"model_type", "qwen2"}, {"hidden_size", 64}, {"num_hidden_layers", 1},
+                               {"num_attention_heads", 4}, {"intermediate_size", 128}, {"vocab_size", 10}};
+  const std::pair<const char*, nlohmann::json> bad[] = {
+      {"num_attention_heads", 0},          {"num_attention_heads", -4},    {"num_hidden_layers", 100000000},
+      {"vocab_size", 5000000000LL},        {"hidden_size", 0},             {"num_key_value_heads", 3},
+      {"head_dim", 0},                     {"intermediate_size", "big"},   {"max_position_embeddings", -1}};
+  for (const auto& [key, value] : bad) {
+    const fs::path d = fresh_test_dir();
+    nlohmann::json cfg = base;
+    cfg[key] = value;
+    std::ofstream(d / "config.json") << cfg.dump();
+    try {
+      open_tensor_source(d);
+      ADD_FAILURE() << key << " = " << value.dump();
+    } catch (const std::exception& e) {
+      const std::string what = e.what();
+      EXPECT_NE(what.find(key), std::string::npos) << what;
+      EXPECT_NE(what.find("config.json"), std::string::npos) << what;
+    }
+  }
+}

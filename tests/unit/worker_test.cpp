@@ -63,3 +63,15 @@ TEST(Worker, ACaseThatOutlastsItsLimitEndsTheWorkerAfterTheLinesBeforeIt) {
   EXPECT_EQ(lines, std::vector<std::string>{"done"});
   EXPECT_NE(r.failure_reason().find("timed out after"), std::string::npos) << r.failure_reason();
 }
+
+// The worker's own progress lines say where it was, not why it ended: the reason takes the last
+// other line, or none.
+TEST(Worker, AFailureReasonNeverCarriesAProgressLine) {
+  WorkerResult r = run_worker({"/bin/sh", "-c", "echo 'out of cheese' >&2; echo '@progress rep 1/3' >&2; exit 4"}, "", 10, false);
+  std::string why = r.failure_reason();
+  EXPECT_EQ(why.find("@progress"), std::string::npos) << why;
+  EXPECT_NE(why.find("code 4: out of cheese"), std::string::npos) << why;
+  r = run_worker({"/bin/sh", "-c", "echo '@progress loading' >&2; echo '@progress rep 1/3' >&2; exit 4"}, "", 10, false);
+  why = r.failure_reason();
+  EXPECT_EQ(why, "worker exited with code 4");
+}

@@ -1,5 +1,9 @@
 #include "backends/server/event_stream.h"
 
+#include <fmt/format.h>
+
+#include <stdexcept>
+
 namespace mtb::server {
 
 std::vector<std::string> EventStream::feed(std::string_view bytes) {
@@ -10,9 +14,17 @@ std::vector<std::string> EventStream::feed(std::string_view bytes) {
       line_.clear();
     } else {
       line_ += c;
+      if (line_.size() + data_.size() > kMaxMessageBytes) too_long();
     }
   }
   return out;
+}
+
+void EventStream::too_long() {
+  line_.clear();
+  data_.clear();
+  throw std::length_error(fmt::format("a streamed message passed {} MiB without ending (a line that never ends)",
+                                      kMaxMessageBytes >> 20));
 }
 
 void EventStream::end_line(std::vector<std::string>& out) {
@@ -33,6 +45,7 @@ void EventStream::end_line(std::vector<std::string>& out) {
     if (has_data_) data_ += '\n';
     data_ += line;
     has_data_ = true;
+    if (data_.size() > kMaxMessageBytes) too_long();
   }
 }
 

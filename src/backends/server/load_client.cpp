@@ -55,6 +55,9 @@ size_t on_data(char* data, size_t size, size_t n, void* user) {
         s.row->end_s = now;
       }
     }
+  } catch (const std::length_error&) {  // EventStream's bound: memory does not follow an endless line
+    s.failure = "message without end";
+    return 0;
   } catch (const std::exception&) {
     s.failure = "unparseable message";
     return 0;

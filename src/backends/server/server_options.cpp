@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <filesystem>
 #include <stdexcept>
+#include <utility>
 
 namespace mtb::server {
 
@@ -44,8 +46,13 @@ void ServerOptions::validate() const {
     throw std::invalid_argument("Ollama's /api/generate takes text only: use --server-prompt text (or auto)");
   if (resolved_api() == Api::ollama && model.empty())
     throw std::invalid_argument("Ollama needs a model name: --server-model (one that `ollama list` shows)");
-  if (connect_timeout_s <= 0 || read_timeout_s <= 0 || startup_timeout_s <= 0)
-    throw std::invalid_argument("server timeouts must be positive seconds");
+  const std::pair<const char*, double> timeouts[] = {
+      {"--server-timeout", read_timeout_s}, {"--server-connect-timeout", connect_timeout_s}, {"--server-startup-timeout", startup_timeout_s}};
+  for (const auto& [option, v] : timeouts)
+    if (!(v > 0 && v <= kMaxServerTimeoutS))
+      throw std::invalid_argument(fmt::format("{} {}: takes seconds above 0, at most {:g} (a day)", option, v, kMaxServerTimeoutS));
+  if (spawn && !llama_server.empty() && !std::filesystem::is_regular_file(llama_server))
+    throw std::invalid_argument(fmt::format("--llama-server {}: no such file", llama_server));
 }
 
 ServerOptions server_options_from_json(const nlohmann::json& j) {

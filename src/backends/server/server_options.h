@@ -15,6 +15,10 @@ std::string to_string(Api a);
 // the text they decode to (servers that only take text; the server's own count is then recorded).
 enum class PromptForm { tokens, text };
 
+// The longest any server timeout may be: a day (a wait beyond it is a hang; a far larger one would
+// overflow the clocks that count it).
+inline constexpr double kMaxServerTimeoutS = 24 * 3600.0;
+
 struct ServerOptions {
   std::string url;           // "http://localhost:1234/v1"; empty with spawn
   std::string api = "auto";  // auto, llama, openai, ollama

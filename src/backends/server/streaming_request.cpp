@@ -58,9 +58,14 @@ void StreamingRequest::read_stream() {
       error_body_.append(data, std::min(n, kErrorBodyMax - std::min(kErrorBodyMax, error_body_.size())));
       return true;
     }
-    for (std::string& msg : events_.feed({data, n})) {
-      queue_.push_back(std::move(msg));
-      ++n_messages_;
+    try {
+      for (std::string& msg : events_.feed({data, n})) {
+        queue_.push_back(std::move(msg));
+        ++n_messages_;
+      }
+    } catch (const std::length_error& e) {
+      too_long_ = fmt::format("the stream from {}: {}", where(), e.what());
+      return false;  // ends the request: what was read is freed, nothing more is
     }
     cv_.notify_all();
     return true;
@@ -71,7 +76,9 @@ void StreamingRequest::read_stream() {
   const bool ok = client_->send(req, res, err);
 
   std::lock_guard lock(m_);
-  if (cancelled_) {
+  if (!too_long_.empty()) {
+    failure_ = too_long_;
+  } else if (cancelled_) {
     failure_ = "cancelled";
   } else if (!ok) {
     switch (err) {

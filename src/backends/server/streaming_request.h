@@ -53,6 +53,7 @@ class StreamingRequest {
   std::string failure_;  // set with ended_ when the request failed
   int status_ = 0;
   std::string error_body_;  // the body of a non-200 answer (kept short)
+  std::string too_long_;    // a message that passed kMaxMessageBytes: why the request was ended
   size_t n_messages_ = 0;
   std::atomic<bool> cancelled_{false};
   std::thread reader_;
