@@ -48,6 +48,30 @@ void derive_reported_rates(nlohmann::json& reported) {
 
 }  // namespace
 
+void to_json(nlohmann::json& j, const Roofline& r) {
+  j = {{"gen_bytes_per_token", r.gen_bytes_per_token},
+       {"gen_gbs", r.gen_gbs},
+       {"prompt_flops_per_token", r.prompt_flops_per_token},
+       {"prompt_tflops", r.prompt_tflops}};
+  if (r.gen_bw_pct) j["gen_bw_pct"] = *r.gen_bw_pct;
+  if (r.prompt_flops_pct) j["prompt_flops_pct"] = *r.prompt_flops_pct;
+}
+
+void from_json(const nlohmann::json& j, Roofline& r) {
+  r = Roofline{};
+  r.gen_bytes_per_token = j.value("gen_bytes_per_token", 0.0);
+  r.gen_gbs = j.value("gen_gbs", 0.0);
+  r.prompt_flops_per_token = j.value("prompt_flops_per_token", 0.0);
+  r.prompt_tflops = j.value("prompt_tflops", 0.0);
+  auto pct = [&](const char* key) -> std::optional<double> {
+    const auto it = j.find(key);
+    if (it == j.end() || !it->is_number() || it->get<double>() <= 0) return std::nullopt;
+    return it->get<double>();
+  };
+  r.gen_bw_pct = pct("gen_bw_pct");
+  r.prompt_flops_pct = pct("prompt_flops_pct");
+}
+
 namespace {
 
 std::vector<double> rates(const std::vector<double>& seconds, double tokens) {

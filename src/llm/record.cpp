@@ -45,6 +45,8 @@ F axis(std::string key) {
 }
 
 std::string num(double v) { return fmt::format("{}", v); }
+// A figure that needs a calibration: an empty cell where there was none (an unknown, not a zero).
+std::string optional_num(const std::optional<double>& v) { return v ? num(*v) : std::string(); }
 // "1234.5 ± 12.3" from a throughput summary (mean ± stddev, as llama-bench prints).
 std::string format_rate(const Summary& s) {
   if (s.n == 0) return "-";
@@ -119,11 +121,11 @@ const FieldTable<Record>& record_fields() {
           view<R>("gen_gbs", [](const R& r) { return num(r.roofline.gen_gbs); })
               .console("tg GB/s", 10, true, [](const R& r) { return shown(r.roofline.gen_gbs, r.roofline.gen_gbs >= 10 ? "{:.0f}" : "{:.2f}"); },
                        any([](const R& r) { return r.roofline.gen_gbs > 0; })),
-          view<R>("gen_bw_pct", [](const R& r) { return num(r.roofline.gen_bw_pct); })
-              .console("% bw", 11, true, [](const R& r) { return shown(r.roofline.gen_bw_pct, "{:.1f}"); },
-                       any([](const R& r) { return r.roofline.gen_bw_pct > 0; })),
+          view<R>("gen_bw_pct", [](const R& r) { return optional_num(r.roofline.gen_bw_pct); })
+              .console("% bw", 11, true, [](const R& r) { return shown(r.roofline.gen_bw_pct.value_or(0), "{:.1f}"); },
+                       any([](const R& r) { return r.roofline.gen_bw_pct.has_value(); })),
           view<R>("prompt_tflops", [](const R& r) { return num(r.roofline.prompt_tflops); }),
-          view<R>("prompt_flops_pct", [](const R& r) { return num(r.roofline.prompt_flops_pct); }),
+          view<R>("prompt_flops_pct", [](const R& r) { return optional_num(r.roofline.prompt_flops_pct); }),
           field<&R::gen_j_per_token>("gen_j_per_token").csv("gen_j_per_token").unit("J")
               .console("J/tok", 12, true, [](const R& r) { return shown(r.gen_j_per_token, "{:.3f}"); },
                        any([](const R& r) { return r.gen_j_per_token > 0; })),

@@ -3,19 +3,23 @@
 // are derived with the rest in llm/derived.cpp.
 #pragma once
 #include <nlohmann/json.hpp>
+#include <optional>
 
 namespace mtb {
 
 struct Roofline {
   double gen_bytes_per_token = 0;    // bytes read per decode step: weights + KV cache at the mean context
   double gen_gbs = 0;                // achieved during generation
-  double gen_bw_pct = 0;             // of the calibrated bandwidth (0: not calibrated)
+  // Of the calibrated bandwidth: absent without a calibration (an unknown, not a zero).
+  std::optional<double> gen_bw_pct;
   double prompt_flops_per_token = 0; // matrix products + attention, per prompt token
   double prompt_tflops = 0;
-  double prompt_flops_pct = 0;       // of the calibrated matmul peak
+  std::optional<double> prompt_flops_pct;  // of the calibrated matmul peak; absent without a calibration
 };
 
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Roofline, gen_bytes_per_token, gen_gbs, gen_bw_pct,
-                                                prompt_flops_per_token, prompt_tflops, prompt_flops_pct)
+// The percentages are written only where measured. Records of earlier versions wrote 0 for "not
+// calibrated" (no measured case reads 0 % of a ceiling): read back as absent.
+void to_json(nlohmann::json& j, const Roofline& r);
+void from_json(const nlohmann::json& j, Roofline& r);
 
 }  // namespace mtb

@@ -29,7 +29,8 @@ TEST(Roofline, DecodeBandwidthMatchesTheHandCalculation) {
   const Roofline f = r.roofline;
   EXPECT_NEAR(f.gen_bytes_per_token / 1e9, 15.23, 0.01);  // the KV cache at 64 tokens adds 3.7 MB
   EXPECT_NEAR(f.gen_gbs, 2544, 3);
-  EXPECT_NEAR(f.gen_bw_pct, 84.8, 0.2);
+  ASSERT_TRUE(f.gen_bw_pct.has_value());
+  EXPECT_NEAR(*f.gen_bw_pct, 84.8, 0.2);
 }
 
 TEST(Roofline, BatchSharesTheWeightsAcrossSequences) {
@@ -43,7 +44,11 @@ TEST(Roofline, BatchSharesTheWeightsAcrossSequences) {
   derive_numbers(r, {none, std::nullopt});
   const Roofline f = r.roofline;
   EXPECT_NEAR(f.gen_gbs, 100.0, 1e-9);  // 1 GB of weights per step, 100 steps/s
-  EXPECT_EQ(f.gen_bw_pct, 0);           // no calibration, no percentage
+  EXPECT_FALSE(f.gen_bw_pct.has_value());  // no calibration: unknown, not 0
+  EXPECT_FALSE(f.prompt_flops_pct.has_value());
+  const nlohmann::json j = f;
+  EXPECT_FALSE(j.contains("gen_bw_pct")) << j.dump();  // nor written as 0 in the record
+  EXPECT_FALSE(j.contains("prompt_flops_pct")) << j.dump();
 }
 
 TEST(Roofline, PrefillFlopsAreTwoPerWeightPlusAttention) {
@@ -59,5 +64,19 @@ TEST(Roofline, PrefillFlopsAreTwoPerWeightPlusAttention) {
   const double attn = 4.0 * 28 * 28 * 128 * 256;
   EXPECT_NEAR(f.prompt_flops_per_token, 2.0 * m.matmul_params + attn, 1);
   EXPECT_NEAR(f.prompt_tflops, f.prompt_flops_per_token * 1024 / 1e12, 1e-9);
-  EXPECT_NEAR(f.prompt_flops_pct, 100 * f.prompt_tflops / 800, 1e-9);
+  ASSERT_TRUE(f.prompt_flops_pct.has_value());
+  EXPECT_NEAR(*f.prompt_flops_pct, 100 * f.prompt_tflops / 800, 1e-9);
+}
+
+// Earlier records wrote 0 for "not calibrated": read back as unknown; a measured figure round-trips.
+TEST(Roofline, AZeroOfAnEarlierRecordIsReadAsUnknown) {
+  const Roofline old = nlohmann::json{{"gen_gbs", 12.0}, {"gen_bw_pct", 0.0}, {"prompt_flops_pct", 0.0}}.get<Roofline>();
+  EXPECT_FALSE(old.gen_bw_pct.has_value());
+  EXPECT_FALSE(old.prompt_flops_pct.has_value());
+  EXPECT_DOUBLE_EQ(old.gen_gbs, 12.0);
+  Roofline m;
+  m.gen_bw_pct = 61.5;
+  const Roofline back = nlohmann::json(m).get<Roofline>();
+  ASSERT_TRUE(back.gen_bw_pct.has_value());
+  EXPECT_DOUBLE_EQ(*back.gen_bw_pct, 61.5);
 }
