@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 
 #include "backends/server/server_options.h"
 #include "cli/commands.h"
@@ -304,12 +305,14 @@ int run_quality_after(const LlmAxes& axes, const std::string& reference, const f
   }
   const fs::path kind_dir = speed_dir.parent_path().parent_path().parent_path() / "llm_quality" / speed_dir.parent_path().filename();
   std::error_code ec;
-  for (const auto& e : fs::directory_iterator(kind_dir, ec))
-    if (fs::exists(e.path() / "settings.json")) {
-      RunStore store = RunStore::open(e.path(), quality_csv_schema());
-      if (store.settings().value("speed_run", "") != speed_dir.string()) continue;
-      return run_quality(quality_axes_from_json(store.settings().at("plan").at("axes")), std::move(store), d);
-    }
+  for (const auto& e : fs::directory_iterator(kind_dir, ec)) {
+    // Only the matching folder is opened (and so locked): others may be another mtb's.
+    std::ifstream in(e.path() / "settings.json");
+    const nlohmann::json settings = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+    if (!settings.is_object() || settings.value("speed_run", "") != speed_dir.string()) continue;
+    RunStore store = RunStore::open(e.path(), quality_csv_schema());
+    return run_quality(quality_axes_from_json(store.settings().at("plan").at("axes")), std::move(store), d);
+  }
   QualityAxes fitted = q;
   validate_quality_axes(fitted);
   fit_reference(fitted);

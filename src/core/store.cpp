@@ -4,6 +4,7 @@
 #include "core/text_table.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <fmt/format.h>
 #include <unistd.h>
@@ -21,6 +22,7 @@ namespace {
 constexpr const char* kResults = "results.jsonl";
 constexpr const char* kSettings = "settings.json";
 constexpr const char* kCsv = "benchmark_results.csv";
+constexpr const char* kLock = ".mtb.lock";
 
 [[noreturn]] void write_error(const fs::path& p, int err) {
   throw std::runtime_error(fmt::format("cannot write {}: {}{}", p.string(), strerror(err),
@@ -59,6 +61,35 @@ void append_whole(const fs::path& p, const std::string& text) {
 
 }  // namespace
 
+struct RunStore::Lock {
+  int fd = -1;
+  fs::path path;
+  ~Lock() {
+    if (fd < 0) return;
+    (void)!::ftruncate(fd, 0);  // the holder's pid goes with the lock; the file itself may stay
+    ::close(fd);
+  }
+};
+
+std::shared_ptr<RunStore::Lock> RunStore::take_lock(const fs::path& dir) {
+  auto lock = std::make_shared<Lock>();
+  lock->path = dir / kLock;
+  lock->fd = ::open(lock->path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (lock->fd < 0) write_error(lock->path, errno);
+  if (::flock(lock->fd, LOCK_EX | LOCK_NB) != 0) {
+    char pid[32] = {};
+    (void)!::pread(lock->fd, pid, sizeof(pid) - 1, 0);
+    const std::string holder = std::string(pid).empty() ? "another mtb" : fmt::format("another mtb (pid {})", pid);
+    throw std::runtime_error(fmt::format("{} is being written by {}: one run folder takes one writer (two would "
+                                         "record cases twice); wait for it to end, or stop it and --resume",
+                                         dir.string(), holder));
+  }
+  const std::string me = std::to_string(::getpid());
+  (void)!::ftruncate(lock->fd, 0);
+  (void)!::pwrite(lock->fd, me.data(), me.size(), 0);
+  return lock;
+}
+
 void write_file_atomic(const fs::path& path, const std::string& text) {
   const fs::path tmp = path.string() + ".tmp";
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -89,6 +120,7 @@ RunStore RunStore::create(const fs::path& root, const std::string& kind, const s
   fs::create_directory(dir, ec);
   if (ec) throw std::runtime_error(fmt::format("cannot create {}: {}", dir.string(), ec.message()));
   RunStore s(dir, std::move(csv));
+  s.lock_ = take_lock(dir);
   s.settings_ = settings;
   s.settings_["datetime"] = dir.filename().string();
   write_file_atomic(dir / kSettings, s.settings_.dump(2) + "\n");
@@ -103,6 +135,7 @@ RunStore RunStore::open(const fs::path& dir, CsvSchema csv) {
     throw std::runtime_error(fmt::format("--resume {}: not an mtb run folder (it needs {} and {})", dir.string(),
                                          kSettings, kResults));
   RunStore s(dir, std::move(csv));
+  s.lock_ = take_lock(dir);
   std::ifstream in(dir / kSettings);
   try {
     s.settings_ = nlohmann::json::parse(in);

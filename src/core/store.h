@@ -5,6 +5,7 @@
 #pragma once
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -21,8 +22,9 @@ class RunStore {
   // Makes a new run folder under root/kind/hardware/ named by the local time.
   static RunStore create(const std::filesystem::path& root, const std::string& kind, const std::string& hardware,
                          const nlohmann::json& settings, CsvSchema csv);
-  // Opens an existing run to resume it; throws with a clear message when `dir` is not a run. The CSV
-  // is written anew from results.jsonl once, here: a killed run may have left it a row short.
+  // Opens an existing run to resume it; throws with a clear message when `dir` is not a run, or when
+  // another mtb holds it (two writers would record cases twice). The CSV is written anew from
+  // results.jsonl once, here: a killed run may have left it a row short.
   static RunStore open(const std::filesystem::path& dir, CsvSchema csv);
 
   const std::filesystem::path& dir() const { return dir_; }
@@ -40,6 +42,11 @@ class RunStore {
  private:
   RunStore(std::filesystem::path dir, CsvSchema csv) : dir_(std::move(dir)), csv_(std::move(csv)) {}
   void rewrite_csv(const std::vector<nlohmann::json>& lines);
+  // One writer per run folder: an advisory lock (flock) on its .mtb.lock, held while this store lives
+  // (moves share it) and released by the kernel however the process ends, a SIGKILL included.
+  struct Lock;
+  static std::shared_ptr<Lock> take_lock(const std::filesystem::path& dir);
+  std::shared_ptr<Lock> lock_;
   std::filesystem::path dir_;
   nlohmann::json settings_;
   CsvSchema csv_;

@@ -106,6 +106,11 @@ TEST(LlmE2E, ResumeCompletesARunKilledWithSigkill) {
   // Wait for the first finished case, then kill mtb without warning.
   const fs::path run = wait_for_first_record(root);
   ASSERT_FALSE(run.empty()) << "no case finished in 2 minutes";
+  // A second writer of the same folder is refused while the first lives: it would record cases twice.
+  const Result second = run_mtb("llm --cooldown 0 --resume " + sh_quote(run.string()));
+  EXPECT_EQ(second.exit_code, 1) << second.out;
+  EXPECT_NE(second.out.find("is being written by another mtb (pid " + std::to_string(pid) + ")"), std::string::npos)
+      << second.out;
   kill(pid, SIGKILL);
   waitpid(pid, nullptr, 0);
   const size_t before = records(run).size();

@@ -1,4 +1,5 @@
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <fstream>
 
@@ -37,37 +38,70 @@ TEST(Store, TwoRunsInOneSecondGetTwoFolders) {
 
 TEST(Store, AppendsAndReadsBack) {
   const fs::path root = fresh_test_dir();
-  RunStore s = RunStore::create(root, "llm_benchmarks", "hw", {{"plan", 1}}, schema());
-  s.append_line(rec(16));
-  s.append_line(rec(64));
-  RunStore again = RunStore::open(s.dir(), schema());
+  fs::path dir;
+  {
+    RunStore s = RunStore::create(root, "llm_benchmarks", "hw", {{"plan", 1}}, schema());
+    s.append_line(rec(16));
+    s.append_line(rec(64));
+    dir = s.dir();
+  }  // the writer ends: the folder is free to resume
+  RunStore again = RunStore::open(dir, schema());
   const auto records = again.load_lines();
   ASSERT_EQ(records.size(), 2u);
   EXPECT_EQ(records[1]["n_prompt"], 64);
-  EXPECT_EQ(slurp(s.dir() / "benchmark_results.csv"), "model,n_prompt\ntiny,16\ntiny,64\n");  // a row appended per line
+  EXPECT_EQ(slurp(dir / "benchmark_results.csv"), "model,n_prompt\ntiny,16\ntiny,64\n");  // a row appended per line
 }
 
 TEST(Store, ResumeWritesTheCsvAnewFromTheResults) {
   const fs::path root = fresh_test_dir();
-  RunStore s = RunStore::create(root, "llm_benchmarks", "hw", {{"plan", 1}}, schema());
-  s.append_line(rec(16));
-  std::ofstream(s.dir() / "benchmark_results.csv") << "model,n_prompt\n";  // a run killed between the two appends
-  RunStore again = RunStore::open(s.dir(), schema());
-  EXPECT_EQ(slurp(s.dir() / "benchmark_results.csv"), "model,n_prompt\ntiny,16\n");
+  fs::path dir;
+  {
+    RunStore s = RunStore::create(root, "llm_benchmarks", "hw", {{"plan", 1}}, schema());
+    s.append_line(rec(16));
+    dir = s.dir();
+  }
+  std::ofstream(dir / "benchmark_results.csv") << "model,n_prompt\n";  // a run killed between the two appends
+  RunStore again = RunStore::open(dir, schema());
+  EXPECT_EQ(slurp(dir / "benchmark_results.csv"), "model,n_prompt\ntiny,16\n");
 }
 
 TEST(Store, DropsATornLastLine) {
   const fs::path root = fresh_test_dir();
-  RunStore s = RunStore::create(root, "llm_benchmarks", "hw", {{"plan", 1}}, schema());
-  s.append_line(rec(16));
+  fs::path dir;
   {
-    std::ofstream out(s.dir() / "results.jsonl", std::ios::app);
+    RunStore s = RunStore::create(root, "llm_benchmarks", "hw", {{"plan", 1}}, schema());
+    s.append_line(rec(16));
+    dir = s.dir();
+  }
+  {
+    std::ofstream out(dir / "results.jsonl", std::ios::app);
     out << "{\"model\": \"tiny\", \"back";  // a write cut by SIGKILL
   }
-  RunStore again = RunStore::open(s.dir(), schema());
-  EXPECT_EQ(again.load_lines().size(), 1u);
-  again.append_line(rec(64));
-  EXPECT_EQ(RunStore::open(s.dir(), schema()).load_lines().size(), 2u);
+  {
+    RunStore again = RunStore::open(dir, schema());
+    EXPECT_EQ(again.load_lines().size(), 1u);
+    again.append_line(rec(64));
+  }
+  EXPECT_EQ(RunStore::open(dir, schema()).load_lines().size(), 2u);
+}
+
+// One writer per run folder: a second (here in the same process; across processes in LlmE2E) is
+// refused while the first lives, named by its pid, and the folder is free again once it ends.
+TEST(Store, ASecondWriterOfOneFolderIsRefused) {
+  const fs::path root = fresh_test_dir();
+  fs::path dir;
+  {
+    RunStore s = RunStore::create(root, "llm_benchmarks", "hw", {{"plan", 1}}, schema());
+    dir = s.dir();
+    try {
+      RunStore::open(dir, schema());
+      FAIL() << "two writers of one run folder";
+    } catch (const std::runtime_error& e) {
+      EXPECT_NE(std::string(e.what()).find("is being written by another mtb (pid " + std::to_string(getpid()) + ")"),
+                std::string::npos) << e.what();
+    }
+  }
+  EXPECT_NO_THROW(RunStore::open(dir, schema()));
 }
 
 TEST(Store, FullDiskIsAClearErrorAndKeepsWhatWasWritten) {
