@@ -43,7 +43,7 @@ struct LlmOptions {
   std::string timeout = "auto";  // "auto" (default_timeout_s), or seconds (0: no limit)
   std::string prompt_file;
   bool quality = false;  // then a quality run of the plan's models, backends, devices and precisions
-  std::string quality_reference = "llamacpp:f32";
+  std::string quality_reference = kDefaultReference;
   RunOptions run{.cooldown = 0.05};  // -o, --measurements, --resume, --report, --cooldown, -v
   // -b server's run settings (not axes): one server for the whole run, carried to every worker.
   std::string server_url = "http://localhost:1234/v1";  // LM Studio's default
@@ -281,7 +281,6 @@ LlmAxes axes_from_json(const nlohmann::json& j) {
 QualityAxes quality_axes_of(const LlmAxes& a, const std::string& reference) {
   QualityAxes q;
   q.reference = parse_reference(reference, a.devices.front());
-  q.reference.chosen = reference != "llamacpp:f32";
   for (const auto& m : a.models)
     if (!looks_like_path(m)) q.models.push_back(m);
   for (const auto& b : a.backends)
@@ -297,7 +296,7 @@ QualityAxes quality_axes_of(const LlmAxes& a, const std::string& reference) {
 
 // The quality run that follows the speed run `speed_dir`: the one a resumed run started, or a new one.
 int run_quality_after(const LlmAxes& axes, const std::string& reference, const fs::path& speed_dir, DriverOptions d) {
-  const QualityAxes q = quality_axes_of(axes, reference);
+  QualityAxes q = quality_axes_of(axes, reference);
   if (q.models.empty() || q.backends.empty() || q.precisions.empty()) {
     fmt::print(stderr, "--quality: nothing to measure (zoo models, in-process backends and precisions other than 'file'; "
                        "GGUF files: mtb quality -m FILE --reference llamacpp:REFERENCE.gguf)\n");
@@ -313,15 +312,13 @@ int run_quality_after(const LlmAxes& axes, const std::string& reference, const f
     RunStore store = RunStore::open(e.path(), quality_csv_schema());
     return run_quality(quality_axes_from_json(store.settings().at("plan").at("axes")), std::move(store), d);
   }
-  QualityAxes fitted = q;
-  validate_quality_axes(fitted);
-  fit_reference(fitted);
-  d.settings.erase("benchmark_settings");
-  d.settings.erase("server");
-  d.settings.erase("quality");
-  d.settings["speed_run"] = speed_dir.string();
+  validate_quality_axes(q);
+  fit_reference(q);
+  // A run of its own, named by its speed run: the machine described again, none of the speed settings.
+  d.settings = {{"speed_run", speed_dir.string()}};
+  d.hardware.clear();
   fmt::print(stderr, "\nQuality of the same models and precisions:\n");
-  return run_quality(fitted, std::nullopt, d);
+  return run_quality(q, std::nullopt, d);
 }
 
 int run_llm(const LlmOptions& o, const std::vector<std::string>& argv, bool cooldown_given) {

@@ -18,13 +18,11 @@ namespace mtb::cli {
 namespace fs = std::filesystem;
 namespace {
 
+// The lists as typed (parsed into the axes' lists once); every other option sets its axis directly.
 struct QualityCli {
   std::string models = "qwen-2.5-0.5b-it", backends, devices = "cpu", precisions = "bf16,q8_0,q4_0";
-  std::string reference = "llamacpp:f32";
-  int n_ctx = 512, n_chunks = 4, threads = 0;
-  uint64_t seed = 42;
-  std::string prompt_file;
-  double timeout_s = 0, max_kld = 0;
+  std::string reference = kDefaultReference;
+  QualityAxes axes;
   RunOptions run{.cooldown = 0};
 };
 
@@ -33,17 +31,12 @@ int run(const QualityCli& o, const CLI::App& cmd) {
   if (!o.run.resume.empty()) {
     RunStore store = RunStore::open(o.run.resume, quality_csv_schema());
     QualityAxes a = quality_axes_from_json(store.settings().at("plan").at("axes"));
-    if (cmd.count("--max-kld")) a.max_kld = o.max_kld;
+    if (cmd.count("--max-kld")) a.max_kld = o.axes.max_kld;
     return run_quality(a, std::move(store), d);
   }
-  QualityAxes a = quality_axes_from_options(o.models, o.backends, o.devices, o.precisions, o.reference);
-  a.n_ctx = o.n_ctx;
-  a.n_chunks = o.n_chunks;
-  a.threads = o.threads;
-  a.seed = o.seed;
-  a.timeout_s = o.timeout_s;
-  a.max_kld = o.max_kld;
-  if (!o.prompt_file.empty()) a.prompt_file = fs::absolute(o.prompt_file).string();
+  QualityAxes a = o.axes;
+  set_quality_lists(a, o.models, o.backends, o.devices, o.precisions, o.reference);
+  if (!a.prompt_file.empty()) a.prompt_file = fs::absolute(a.prompt_file).string();
   validate_quality_axes(a);
   fit_reference(a);
   return run_quality(a, std::nullopt, d);
@@ -86,13 +79,13 @@ KLD is above --max-kld, 130 interrupted (resume with --resume), 1 bad input.)");
       ->capture_default_str();
   cmd->add_option("--reference", o->reference, "BACKEND:PRECISION[:DEVICE] or BACKEND:FILE.gguf[:DEVICE] (device: the first -d)")
       ->capture_default_str();
-  cmd->add_option("--ctx", o->n_ctx, "tokens per window; the second half of each is scored")->capture_default_str();
-  cmd->add_option("--chunks", o->n_chunks, "windows (at most: a text gives as many as it fills)")->capture_default_str();
-  cmd->add_option("--prompt-file", o->prompt_file, "evaluation text (default: seeded token ids)");
-  cmd->add_option("--threads", o->threads, "CPU threads (0: physical cores)")->capture_default_str();
-  cmd->add_option("--seed", o->seed, "seed of the synthetic weights and the seeded tokens")->capture_default_str();
-  cmd->add_option("--timeout", o->timeout_s, "seconds a case may take before its worker is killed (0: no limit)")->capture_default_str();
-  cmd->add_option("--max-kld", o->max_kld, "exit 4 when a candidate's mean KLD is above this (0: no gate)")->capture_default_str();
+  cmd->add_option("--ctx", o->axes.n_ctx, "tokens per window; the second half of each is scored")->capture_default_str();
+  cmd->add_option("--chunks", o->axes.n_chunks, "windows (at most: a text gives as many as it fills)")->capture_default_str();
+  cmd->add_option("--prompt-file", o->axes.prompt_file, "evaluation text (default: seeded token ids)");
+  cmd->add_option("--threads", o->axes.threads, "CPU threads (0: physical cores)")->capture_default_str();
+  cmd->add_option("--seed", o->axes.seed, "seed of the synthetic weights and the seeded tokens")->capture_default_str();
+  cmd->add_option("--timeout", o->axes.timeout_s, "seconds a case may take before its worker is killed (0: no limit)")->capture_default_str();
+  cmd->add_option("--max-kld", o->axes.max_kld, "exit 4 when a candidate's mean KLD is above this (0: no gate)")->capture_default_str();
   add_run_options(*cmd, o->run);
   cmd->callback([o, cmd] {
     if (!o->run.resume.empty()) {  // the run's own plan: only what is printed, the report and the gate may change

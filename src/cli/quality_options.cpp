@@ -8,6 +8,7 @@
 #include <fstream>
 #include <memory>
 
+#include "cli/option_checks.h"
 #include "cli/run_options.h"
 #include "core/axis_list.h"
 #include "core/system_info.h"
@@ -83,16 +84,13 @@ std::string gb(uint64_t b) { return fmt::format("{:.1f} GB", double(b) / 1e9); }
 
 }  // namespace
 
-QualityAxes quality_axes_from_options(const std::string& models, const std::string& backends, const std::string& devices,
-                                      const std::string& precisions, const std::string& reference) {
-  QualityAxes a;
+void set_quality_lists(QualityAxes& a, const std::string& models, const std::string& backends, const std::string& devices,
+                       const std::string& precisions, const std::string& reference) {
   a.models = split_list(models);
   a.backends = backends.empty() ? in_process_llm_backend_names() : split_list(backends);
   a.devices = split_list(devices);
   a.precisions = split_list(precisions);
   a.reference = parse_reference(reference, a.devices.empty() ? "cpu" : a.devices.front());
-  a.reference.chosen = reference != "llamacpp:f32";
-  return a;
 }
 
 void validate_quality_axes(const QualityAxes& a) {
@@ -124,11 +122,7 @@ void validate_quality_axes(const QualityAxes& a) {
   if (a.threads < 0 || a.threads > 4096) throw std::runtime_error(fmt::format("--threads {}: 0 (all physical cores) to 4096", a.threads));
   if (!std::isfinite(a.timeout_s) || a.timeout_s < 0) throw std::runtime_error("--timeout takes seconds, 0 (no limit) or more");
   if (!std::isfinite(a.max_kld) || a.max_kld < 0) throw std::runtime_error("--max-kld takes a mean KLD in nats, 0 (no gate) or more");
-  if (!a.prompt_file.empty()) {
-    std::error_code ec;
-    if (!fs::is_regular_file(a.prompt_file, ec)) throw std::runtime_error(fmt::format("--prompt-file {}: no such file", a.prompt_file));
-    if (fs::file_size(a.prompt_file, ec) == 0) throw std::runtime_error(fmt::format("--prompt-file {} is empty", a.prompt_file));
-  }
+  if (!a.prompt_file.empty()) check_prompt_file(a.prompt_file);
 }
 
 void fit_reference(QualityAxes& a) {

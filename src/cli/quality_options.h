@@ -11,9 +11,9 @@
 
 namespace mtb::cli {
 
-// Comma lists into axes; "" backends: every in-process backend of this build.
-QualityAxes quality_axes_from_options(const std::string& models, const std::string& backends, const std::string& devices,
-                                      const std::string& precisions, const std::string& reference);
+// The comma lists and --reference into `a`'s lists; "" backends: every in-process backend of this build.
+void set_quality_lists(QualityAxes& a, const std::string& models, const std::string& backends, const std::string& devices,
+                       const std::string& precisions, const std::string& reference);
 
 // Throws one clear message (naming the option and what it allows) for anything that cannot run.
 void validate_quality_axes(const QualityAxes& a);

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "core/clock.h"
 #include "core/status.h"
 #include "core/store.h"
 #include "core/text_table.h"
@@ -56,6 +57,17 @@ void set_cases(Suite& s, const std::vector<Case>& cases) {
     s.labels.push_back(c.label());
     s.timeouts.push_back(c.timeout_s);
   }
+}
+
+// Suite::unrun for a record kind with a `spec`, a status, an error and a start time.
+template <class R, class Case>
+R unrun_record(const Case& c, Status st, const std::string& why) {
+  R r;
+  r.spec = c;
+  r.status = st;
+  r.error = why;
+  r.started_at = utc_now_iso8601();
+  return r;
 }
 
 struct DriverOptions {

@@ -94,12 +94,7 @@ Suite llm_suite(const LlmAxes& axes, const std::vector<CaseSpec>& cases, const n
     synthesize_ahead(first.model, precisions, first.seed, progress_line(first.model + " bf16"), side_by_side_line(first.model));
   };
   s.unrun = [plan](size_t i, Status st, const std::string& why) {
-    Record r;
-    r.spec = (*plan)[i];
-    r.status = st;
-    r.error = why;
-    r.started_at = utc_now_iso8601();
-    return nlohmann::json(r);
+    return nlohmann::json(unrun_record<Record>((*plan)[i], st, why));
   };
   s.summary = [](const nlohmann::json& j) { return short_result(parse(j)); };
   s.format = [](const std::vector<nlohmann::json>& lines, OutputFormat f) { return record_fields().format_lines(lines, f); };

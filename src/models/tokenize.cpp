@@ -9,36 +9,37 @@
 
 namespace mtb {
 
-namespace {
+struct Vocabulary::Model {
+  std::unique_ptr<llama_model, decltype(&llama_model_free)> model{nullptr, llama_model_free};
+  const llama_vocab* vocab = nullptr;
+};
 
-using VocabModel = std::unique_ptr<llama_model, decltype(&llama_model_free)>;
-
-VocabModel load_vocab(const std::filesystem::path& gguf) {
+Vocabulary::Vocabulary(const std::filesystem::path& gguf) : model_(std::make_unique<Model>()) {
   llama_model_params mp = llama_model_default_params();
   mp.vocab_only = true;  // the tokenizer only: no weights are read
-  VocabModel model(llama_model_load_from_file(gguf.c_str(), mp), llama_model_free);
-  if (!model) throw std::runtime_error(fmt::format("cannot read the tokenizer of {}", gguf.string()));
-  return model;
+  model_->model.reset(llama_model_load_from_file(gguf.c_str(), mp));
+  if (!model_->model) throw std::runtime_error(fmt::format("cannot read the tokenizer of {}", gguf.string()));
+  model_->vocab = llama_model_get_vocab(model_->model.get());
 }
 
-}  // namespace
+Vocabulary::~Vocabulary() = default;
 
-Token added_bos(const std::filesystem::path& gguf) {
-  const VocabModel model = load_vocab(gguf);
-  const llama_vocab* vocab = llama_model_get_vocab(model.get());
-  return llama_vocab_get_add_bos(vocab) ? llama_vocab_bos(vocab) : -1;
+Token Vocabulary::added_bos() const {
+  return llama_vocab_get_add_bos(model_->vocab) ? llama_vocab_bos(model_->vocab) : -1;
 }
 
-std::vector<Token> tokenize_text(const std::filesystem::path& gguf, const std::string& text, bool add_special) {
-  const VocabModel model = load_vocab(gguf);
-  const llama_vocab* vocab = llama_model_get_vocab(model.get());
+std::vector<Token> Vocabulary::tokenize(const std::string& text, bool add_special) const {
   const auto len = static_cast<int32_t>(text.size());
-  const int n = -llama_tokenize(vocab, text.data(), len, nullptr, 0, add_special, false);
+  const int n = -llama_tokenize(model_->vocab, text.data(), len, nullptr, 0, add_special, false);
   std::vector<Token> tokens(static_cast<size_t>(std::max(n, 0)));
-  if (n > 0 && llama_tokenize(vocab, text.data(), len, tokens.data(), n, add_special, false) != n)
+  if (n > 0 && llama_tokenize(model_->vocab, text.data(), len, tokens.data(), n, add_special, false) != n)
     throw std::runtime_error("tokenization failed");
   if (tokens.empty()) throw std::runtime_error("the prompt text gives no tokens");
   return tokens;
+}
+
+std::vector<Token> tokenize_text(const std::filesystem::path& gguf, const std::string& text) {
+  return Vocabulary(gguf).tokenize(text);
 }
 
 TokenRows rows_from_text(const std::vector<Token>& text_tokens, int batch, int length) {

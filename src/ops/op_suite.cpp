@@ -41,11 +41,7 @@ Suite op_suite(const OpAxes& axes, const std::vector<OpCase>& cases) {
   const auto plan = std::make_shared<const std::vector<OpCase>>(cases);  // one copy, shared
   s.item = [plan](size_t i) { return nlohmann::json{{"case", (*plan)[i]}}; };
   s.unrun = [plan](size_t i, Status st, const std::string& why) {
-    OpRecord r;
-    r.spec = (*plan)[i];
-    r.status = st;
-    r.error = why;
-    r.started_at = utc_now_iso8601();
+    OpRecord r = unrun_record<OpRecord>((*plan)[i], st, why);
     if (is_op_name(r.spec.op)) r.title = op_title(op_from_name(r.spec.op), r.spec.shape());
     return nlohmann::json(r);
   };

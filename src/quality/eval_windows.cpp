@@ -33,10 +33,11 @@ std::string read_text(const std::string& path) {
 EvalWindows eval_windows(const QualityCase& c, const fs::path& gguf, std::span<const Token> ordinary) {
   EvalWindows w;
   w.first = c.n_ctx / 2;
+  const Vocabulary vocab(gguf);
   if (c.prompt_file.empty()) {
     w.windows = seeded_tokens(c.seed, kTokensStream, c.n_chunks, c.n_ctx, ordinary);
   } else {
-    const std::vector<Token> tokens = tokenize_text(gguf, read_text(c.prompt_file), /*add_special=*/true);
+    const std::vector<Token> tokens = vocab.tokenize(read_text(c.prompt_file), /*add_special=*/true);
     const size_t n = std::min<size_t>(size_t(c.n_chunks), tokens.size() / size_t(c.n_ctx));
     if (n == 0)
       throw std::runtime_error(fmt::format("--prompt-file {} gives {} tokens with this model's tokenizer, fewer than one "
@@ -45,7 +46,7 @@ EvalWindows eval_windows(const QualityCase& c, const fs::path& gguf, std::span<c
     for (size_t i = 0; i < n; ++i)
       w.windows.emplace_back(tokens.begin() + std::ptrdiff_t(i * c.n_ctx), tokens.begin() + std::ptrdiff_t((i + 1) * c.n_ctx));
   }
-  if (const Token bos = added_bos(gguf); bos >= 0)
+  if (const Token bos = vocab.added_bos(); bos >= 0)
     for (auto& row : w.windows) row[0] = bos;
   w.hash = tokens_hash(w.windows);
   return w;

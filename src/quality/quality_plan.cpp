@@ -25,7 +25,7 @@ QualityReference parse_reference(const std::string& text, const std::string& def
   QualityReference r;
   r.backend = parts[0];
   r.device = parts.size() == 3 ? parts[2] : default_device;
-  r.chosen = true;
+  r.chosen = text != kDefaultReference;
   if (looks_like_path(parts[1])) {
     r.model = parts[1];
     r.precision = "file";

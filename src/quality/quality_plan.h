@@ -32,7 +32,11 @@ std::vector<QualityCase> expand(const QualityAxes& a);
 
 std::string describe_plan(const QualityAxes& a, size_t n_cases);
 
-// Parses --reference: BACKEND:PRECISION[:DEVICE] or BACKEND:PATH.gguf[:DEVICE].
+// --reference's default: llama.cpp at f32 (bf16, then f16, where that does not fit).
+inline constexpr const char* kDefaultReference = "llamacpp:f32";
+
+// Parses --reference: BACKEND:PRECISION[:DEVICE] or BACKEND:PATH.gguf[:DEVICE]. Anything but the
+// default text is the user's choice (QualityReference::chosen).
 QualityReference parse_reference(const std::string& text, const std::string& default_device);
 
 }  // namespace mtb

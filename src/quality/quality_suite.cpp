@@ -80,7 +80,7 @@ Suite quality_suite(const QualityAxes& axes, const std::vector<QualityCase>& cas
   auto files = std::make_shared<ModelFiles>();
   s.item = [plan, files](size_t i) {
     const QualityCase& c = (*plan)[i];
-    const ResolvedModel m = c.reference ? files->resolve(c.ref_model, c.precision, c.seed) : files->resolve(c.model, c.precision, c.seed);
+    const ResolvedModel m = files->resolve(c.model, c.precision, c.seed);  // a reference case's model is its ref_model
     return nlohmann::json{{"case", c}, {"model_path", m.path.string()}, {"synthetic", m.synthetic},
                           {"reference_file", reference_file_name(c)}};
   };
@@ -94,12 +94,7 @@ Suite quality_suite(const QualityAxes& axes, const std::vector<QualityCase>& cas
     synthesize_ahead(first.model, precisions, first.seed, progress_line(first.model + " bf16"), side_by_side_line(first.model));
   };
   s.unrun = [plan](size_t i, Status st, const std::string& why) {
-    QualityRecord r;
-    r.spec = (*plan)[i];
-    r.status = st;
-    r.error = why;
-    r.started_at = utc_now_iso8601();
-    return nlohmann::json(r);
+    return nlohmann::json(unrun_record<QualityRecord>((*plan)[i], st, why));
   };
   s.summary = [](const nlohmann::json& j) { return short_result(parse(j)); };
   s.format = [](const std::vector<nlohmann::json>& lines, OutputFormat f) { return quality_record_fields().format_lines(lines, f); };

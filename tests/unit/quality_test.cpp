@@ -101,6 +101,7 @@ fs::path tmp(const std::string& name) {
 
 TEST(ReferenceFile, RoundTripsWindowsExactly) {
   const fs::path p = tmp("ref-roundtrip.logprobs");
+  fs::remove(p);  // an earlier run of this test left it
   const ReferenceHeader h{5, 16, 7, 3, "0123456789abcdef"};
   {
     ReferenceWriter w(p, h);
