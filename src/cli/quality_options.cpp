@@ -62,8 +62,9 @@ struct Need {
   uint64_t total() const { return weights + logits; }
 };
 
-// Weights at the precision, and what the evaluation holds beside them: one window's logits (the
-// backend's and the copy handed over) and the scored positions' log-probabilities.
+// Weights at the precision, and what the evaluation holds beside them: one window's logits twice
+// (the framework's output buffer and the rows handed over) and the scored positions'
+// log-probabilities. Measured (docs/quality.md): the rest, compute buffers, is a few hundred MB more.
 Need reference_need(const QualityAxes& a, const std::string& model, const std::string& precision) {
   Need n;
   uint64_t vocab = 0;

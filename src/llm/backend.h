@@ -65,7 +65,8 @@ class LlmSession {
   // Logits after the last prefill/step for sequence `row` (for `mtb check`).
   virtual std::vector<float> logits_last(int row) = 0;
   // Logits of every position of the last prefill for sequence `row`, [length x n_vocab] row-major,
-  // when loaded with LoadRequest::all_logits (for `mtb check`).
+  // when loaded with LoadRequest::all_logits (`mtb check`, `mtb quality`). Handed over, once per row
+  // and prefill: a window of a 152k vocabulary is 311 MB, and a copy kept behind would double it.
   virtual std::vector<float> prefill_logits(int row) {
     (void)row;
     throw Unsupported("this backend does not return every prompt position's logits");

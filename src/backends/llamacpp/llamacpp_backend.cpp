@@ -230,7 +230,7 @@ class LlamaSession final : public LlmSession {
 
   std::vector<float> prefill_logits(int row) override {
     if (!all_logits_) throw Unsupported("llamacpp: load with all_logits to read every prompt position's logits");
-    return prefill_logits_.at(row);
+    return std::move(prefill_logits_.at(row));  // handed over, not copied (backend.h)
   }
 
   ModelFacts facts() const override { return facts_; }
