@@ -1,27 +1,29 @@
 #!/usr/bin/env bash
-# Everything mtb checks and measures on a GPU machine, in one run: the CUDA build (llama.cpp, and
-# the torch backend from the pip torch there), the test suite with the GPU tests, the device
-# ceilings, llama-bench parity, torch beside llama.cpp, the GPU sweep, the op benchmark, and a
-# summary table (summary.md) naming the date, the GPU and the commit.
+# Everything mtb checks and measures on a GPU machine: the CUDA build (llama.cpp, and the torch
+# backend from the pip torch there), the GPU tests, the device ceilings, llama-bench parity, a short
+# sweep, the op benchmark, and a summary table (summary.md) naming the date, the GPU and the commit.
+# The default run fits a 15-minute rental; the full sweep is a stage of its own (bench/sweep.sh).
 #
-#   bench/gpu.sh [STAGE...]       run in the foreground (default: every stage, in this order)
+#   bench/gpu.sh [STAGE...]       run in the foreground (default: build test calibrate parity short ops summary)
+#   bench/gpu.sh sweep            the full sweep: every zoo model up to 8B (builds first when not built)
 #   bench/gpu.sh --detach [STAGE...]
 #                                 run in a new process session and return at once: the run outlives
 #                                 the command that started it (a remote shell's time limit, say)
 #   bench/gpu.sh --status         the detached run's progress; copies its results to $OUT when set
 #
-# Stages: build test parity llm quality sweep ops summary; the default leaves out llm and quality (torch beside
-# llama.cpp at p512/tg128 for 0.5B and 7B: the sweep measures both backends on those models too,
-# and a whole run must fit one 30-minute machine). Results go to $GPU_RESULTS (default
-# /tmp/mtb-gpu); each stage's output is a file there, so a rerun of one stage replaces only its own.
-# summary.md is rewritten after every stage (and every sweep model), so a run cut short keeps the
-# tables of what finished.
-# Knobs: CUDA_ARCHS (90), GPU_TARGETS (mtb mtb_tests llama-bench), PARITY_MODELS, PARITY_ROUNDS (3),
-# PARITY_PP_REPS (20: the prompt test's repetitions; generation's are 5), SWEEP_MODELS (every
-# zoo model up to 8B), SWEEP_TYPES (bf16,q8_0,q4_0), SWEEP_PROMPTS (64,256,1024,4096), SWEEP_GEN
-# (100, the ancestor's default), SWEEP_BUDGET_S (900: no new model starts after it; the summary
-# names those left out), OPS_STAGES, MTB_CACHE_DIR (/dev/shm/mtb-cache where it has 48 GB free, else
-# /tmp/mtb-cache).
+# Stages: build test calibrate parity short llm quality sweep ops summary. `test` runs the GPU tests
+# (names matching Cuda, Gpu or Torch: the CUDA ops, the GPU end-to-end run, and everything that
+# runs the pip torch, which CI's Debian libtorch 1.13 is not); TESTS=all runs the whole suite (CI
+# runs it on every change). `short` is the sweep of the parity models at prompts 64 and 1024. `llm`
+# (torch beside llama.cpp at p512/tg128) and `quality` (KL divergence on the GPU) are asked for by
+# name. Results go to $GPU_RESULTS (default /tmp/mtb-gpu); each stage's output is a file there, so
+# a rerun of one stage replaces only its own. summary.md is rewritten after every stage (and every
+# sweep model), so a run cut short keeps the tables of what finished. Every stage's seconds go to
+# stages.txt.
+# Knobs: CUDA_ARCHS (90), GPU_TARGETS (mtb mtb_tests llama-bench), TESTS (gpu|all), PARITY_MODELS,
+# PARITY_ROUNDS (3), PARITY_PP_REPS (20: the prompt test's repetitions; generation's are 5), SWEEP_*
+# (bench/sweep.sh --help; the sweep stage's SWEEP_BUDGET_S defaults to 900), OPS_STAGES,
+# MTB_CACHE_DIR (/dev/shm/mtb-cache where it has 48 GB free, else /tmp/mtb-cache).
 # On a machine without a package registry, run bench/pack-device.sh beforehand where there is one
 # and carry .device/ along: the script unpacks it.
 set -euo pipefail
@@ -44,7 +46,7 @@ mkdir -p "$RES"
 export_results() {
   [ -n "${OUT:-}" ] && [ "$OUT" != "$RES" ] || return 0
   mkdir -p "$OUT"
-  for f in summary.md gpu.log tests.log sweep-time.txt stacks.txt quality.log; do [ -f "$RES/$f" ] && cp "$RES/$f" "$OUT/"; done
+  for f in summary.md gpu.log tests.log sweep-time.txt short-time.txt stages.txt stacks.txt quality.log; do [ -f "$RES/$f" ] && cp "$RES/$f" "$OUT/"; done
   # Every run folder (CSV, JSONL, settings), for `mtb report` / `mtb compare` elsewhere.
   [ -d "$RES/measurements" ] && tar -czf "$OUT/measurements.tar.gz" -C "$RES" measurements
   return 0
@@ -64,10 +66,12 @@ case "${1:-}" in
     else echo "gpu.sh: still running"; fi
     export_results
     exit 0 ;;
-  -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
+  -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
 esac
 
-stages=("$@"); [ ${#stages[@]} -eq 0 ] && stages=(build test parity sweep ops summary)
+stages=("$@"); [ ${#stages[@]} -eq 0 ] && stages=(build test calibrate parity short ops summary)
+# The sweep alone on a fresh machine builds first.
+if [ "${stages[*]}" = sweep ] && [ ! -x "${MTB_BUILD_DIR:-$ROOT/build-cuda}/mtb" ]; then stages=(build sweep summary); fi
 rm -f "$RES/info-head.txt"  # an earlier run's build may differ
 echo "model cache: $MTB_CACHE_DIR"
 has() { local s; for s in "${stages[@]}"; do [ "$s" = "$1" ] && return 0; done; return 1; }
@@ -124,17 +128,18 @@ write_summary() {
     [ -s "$RES/info-head.txt" ] || "$MTB" info >"$RES/info-head.txt" 2>/dev/null || echo "mtb not built" >"$RES/info-head.txt"
     awk '/^(gpu|ceilings|mtb|llama.cpp|backends)/ {b = /^backends/; print; next} b && /^  / {print; next} {b = 0}' "$RES/info-head.txt" \
       | sed 's/^/    /'
+    [ -f "$RES/stages.txt" ] && { echo; echo "Stages (s): $(paste -sd' ' "$RES/stages.txt")"; }
     # The suite runs in two ctest calls (GpuE2E alone, after the rest): one line for both.
     [ -f "$RES/tests.log" ] && { echo; grep -E "tests passed.* out of" "$RES/tests.log" | python3 -c '
 import re, sys
 runs = [re.search(r"(?:(\d+) tests failed )?out of (\d+)", l) for l in sys.stdin]
 failed = sum(int(m[1] or 0) for m in runs if m); total = sum(int(m[2]) for m in runs if m)
-only = sys.argv[1]
-print(f"Tests: {total - failed} of {total} passed (GPU tests included"
-      + (f"; only those matching TEST_ONLY={only}" if only else "") + ")" + (f", {failed} FAILED" if failed else ""))' "${TEST_ONLY:-}"; }
+which = "the whole suite" if sys.argv[1] == "all" else "the GPU tests: names matching Cuda, Gpu or Torch"
+print(f"Tests: {total - failed} of {total} passed ({which})" + (f", {failed} FAILED" if failed else ""))' "${TESTS:-gpu}"; }
     for f in "$RES"/parity-*.md; do [ -f "$f" ] && { echo; echo "## llama-bench parity: $(basename "$f" .md | sed 's/parity-//')"; echo; cat "$f"; }; done
     [ -f "$RES/llm.md" ] && { echo; echo "## torch beside llama.cpp: p512, tg128, batch 1"; echo; cat "$RES/llm.md"; }
     [ -f "$RES/quality.md" ] && { echo; echo "## Speed and quality: p512, tg128, then KL divergence against ${QUALITY_REFERENCE:-llamacpp:bf16:cuda}"; echo; cat "$RES/quality.md"; }
+    [ -f "$RES/short.md" ] && { echo; echo "## Short sweep: the parity models, prompts 64 and 1024, 100 generated tokens"; echo; cat "$RES/short-time.txt" 2>/dev/null; echo; cat "$RES/short.md"; }
     [ -f "$RES/sweep.md" ] && { echo; echo "## Sweep (one table per model)"; echo; cat "$RES/sweep-time.txt" 2>/dev/null; echo; cat "$RES/sweep.md"; }
     for f in "$RES"/ops-quick.md "$RES"/ops-torchref.md; do [ -f "$f" ] && { echo; echo "## $(basename "$f" .md)"; echo; cat "$f"; }; done
   } >"$RES/summary.md"
@@ -144,15 +149,47 @@ print(f"Tests: {total - failed} of {total} passed (GPU tests included"
 # The measured backends: llama.cpp, and torch where the build has it.
 gpu_backends() { "$MTB" info --json | grep -q '"torch"' && echo llamacpp,torch || echo llamacpp; }
 
+# Each stage's seconds, in stages.txt ("build 312"), closed when the next one starts.
+: >"$RES/stages.txt"
+stage_name="" stage_t0=$T0
+stage() {
+  [ -n "$stage_name" ] && echo "$stage_name $(( $(date +%s) - stage_t0 ))" >>"$RES/stages.txt"
+  stage_name=$1 stage_t0=$(date +%s)
+  [ -n "$1" ] && say "${2:-$1}"
+  return 0
+}
+
+# The parity models' files, made in the background (lowest priority, cores 2..) from the end of the
+# build, so that synthesis overlaps the GPU tests rather than waiting in line before parity.
+PARITY_MODELS=${PARITY_MODELS:-qwen-2.5-0.5b-it qwen-2.5-7b-it}
+SHORT_TYPES=${SHORT_TYPES:-bf16,q8_0,q4_0}
+prefetch_pid=""
+prefetch_models() {
+  { has parity || has short; } || return 0
+  local pin=(); [ "$(nproc)" -ge 4 ] && command -v taskset >/dev/null && pin=(taskset -c "2-$(( $(nproc) - 1 ))")
+  ( for m in $PARITY_MODELS; do nice -n 19 "${pin[@]}" "$MTB" models --path "$m" -t "$SHORT_TYPES" >/dev/null || exit 1; done ) \
+    2>"$RES/prefetch.log" &
+  prefetch_pid=$!
+}
+wait_prefetch() {
+  [ -n "$prefetch_pid" ] || return 0
+  local t0; t0=$(date +%s)
+  wait "$prefetch_pid" || { echo "gpu.sh: making the parity models' files failed:"; tail -5 "$RES/prefetch.log"; }
+  prefetch_pid=""
+  echo "waited $(( $(date +%s) - t0 )) s for the parity models' files"
+}
+
 if has build; then
-  say "build (CUDA ${CUDA_ARCHS:-90})"
+  stage build "build (CUDA ${CUDA_ARCHS:-90})"
   torch_prefix=$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)' 2>/dev/null || true)
   # -g1: line tables only (no change to the code), so a crash's call stack resolves (resolve_stacks).
   cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE="-O3 -DNDEBUG -g1" \
         -DMTB_CUDA=ON -DMTB_BUILD_TESTS=ON -DMTB_TORCH=AUTO \
         -DCMAKE_CUDA_ARCHITECTURES="${CUDA_ARCHS:-90}" ${torch_prefix:+-DCMAKE_PREFIX_PATH="$torch_prefix"} \
         >"$RES/configure.log" 2>&1 || { tail -40 "$RES/configure.log"; false; }
-  read -r -a targets <<<"${GPU_TARGETS:-mtb mtb_tests llama-bench}"
+  # Only what the asked stages run: the test binaries for `test`, llama-bench for `parity`.
+  default_targets="mtb$(has test && echo ' mtb_tests')$(has parity && echo ' llama-bench')"
+  read -r -a targets <<<"${GPU_TARGETS:-$default_targets}"
   if ! cmake --build "$BUILD" --target "${targets[@]}" -j "$(nproc)" >"$RES/build.log" 2>&1; then
     grep -E "error|Error" "$RES/build.log" | head -40
     [ -n "$torch_prefix" ] || false
@@ -163,30 +200,40 @@ if has build; then
     cmake --build "$BUILD" --target "${targets[@]}" -j "$(nproc)" >"$RES/build.log" 2>&1 \
       || { grep -E "error|Error" "$RES/build.log" | head -40; false; }
   fi
-  echo "built in $(( $(date +%s) - T0 )) s"
+  echo "built ${targets[*]} in $(( $(date +%s) - T0 )) s"
 fi
+prefetch_models
 
 if has test; then
-  say "tests"
+  stage test "tests (${TESTS:-gpu})"
   # GpuE2E checks device memory by NVML's device-wide count, so it runs alone, after the rest.
   # A failing test is reported (and fails the run at its end), but the measuring stages still run.
-  # The slowest end-to-end tests drive the CPU backends only (CI runs them on every change) and took
-  # 95-190 s each here under -j8 (their default 16 threads each oversubscribe the cores): skipped by
-  # default on the GPU machine, TEST_EXCLUDE='^$' runs them.
+  # TESTS=all: the slowest end-to-end tests drive the CPU backends only (CI runs them on every
+  # change) and took 95-190 s each here under -j8 (their default 16 threads each oversubscribe the
+  # cores): left out unless TEST_EXCLUDE='^$'.
   cpu_only_slow='LlmE2E\.(TinyRunWrites|ResumeCompletes|SameSeedSame|BatchAndDepth|CtrlCStops)'
-  { ctest --test-dir "$BUILD" -j 8 --output-on-failure -E "${TEST_EXCLUDE:-$cpu_only_slow}|GpuE2E" -R "${TEST_ONLY:-.}" \
+  only='Cuda|Gpu|Torch'; [ "${TESTS:-gpu}" = all ] && only='.'
+  { ctest --test-dir "$BUILD" -j 8 --output-on-failure -E "${TEST_EXCLUDE:-$cpu_only_slow}|GpuE2E" -R "$only" \
       && ctest --test-dir "$BUILD" --output-on-failure -R GpuE2E; } >"$RES/tests.log" 2>&1 \
     || { grep -B2 -A12 "FAILED\|Failure\|mtb: fatal" "$RES/tests.log" | head -120; failed_stages+=(test); }
   grep -E "tests passed|tests failed|Total Test time" "$RES/tests.log"
   resolve_stacks "$RES/tests.log" | tee "$RES/stacks.txt"
+  write_summary
+fi
+
+if has calibrate; then
+  stage calibrate "device ceilings (mtb info --calibrate)"
+  # On a quiet machine: the host's ceilings too, which the background synthesis would lower.
+  wait_prefetch
   "$MTB" info --calibrate | tee "$RES/info.txt"
   rm -f "$RES/info-head.txt"  # the summary's head shows the new ceilings
   write_summary
 fi
 
 if has parity; then
-  say "llama-bench parity"
-  for m in ${PARITY_MODELS:-qwen-2.5-0.5b-it qwen-2.5-7b-it}; do
+  stage parity "llama-bench parity"
+  wait_prefetch
+  for m in $PARITY_MODELS; do
     MTB_BUILD_DIR=$BUILD bench/parity.sh -d cuda -m "$m" -t "${PARITY_TYPES:-bf16,q4_0}" -p 512 -n 128 -r 5 \
       --pp-reps "${PARITY_PP_REPS:-20}" --rounds "${PARITY_ROUNDS:-3}" -o "$RES/parity-$m.md"
   done
@@ -194,14 +241,14 @@ if has parity; then
 fi
 
 if has llm; then
-  say "torch beside llama.cpp (decode, batch 1)"
+  stage llm "torch beside llama.cpp (decode, batch 1)"
   "$MTB" llm -d cuda -b "$(gpu_backends)" -m "${LLM_MODELS:-qwen-2.5-0.5b-it,qwen-2.5-7b-it}" -t "${LLM_TYPES:-bf16,q8_0,q4_0}" \
     -p 512 -n 128 -r 5 --cooldown 0 --measurements "$RES/measurements" --no-report -o md 2>"$RES/llm.log" | tee "$RES/llm.md"
   write_summary
 fi
 
 if has quality; then
-  say "speed and quality (mtb llm --quality)"
+  stage quality "speed and quality (mtb llm --quality)"
   # Each precision's speed, then its KL divergence against llama.cpp on the GPU, on the same models:
   # torch's int8 / int4 (weight-only, its own kernels) beside llama.cpp's q8_0 / q4_0. The reference
   # is bf16 by default here: a 7B model's f32 file (30 GB) beside its bf16, q8_0 and q4_0 files would
@@ -213,65 +260,25 @@ if has quality; then
   write_summary
 fi
 
+if has short; then
+  stage short "short sweep (the parity models, prompts 64 and 1024)"
+  wait_prefetch
+  MTB_BUILD_DIR=$BUILD SWEEP_MODELS=$PARITY_MODELS SWEEP_TYPES=$SHORT_TYPES SWEEP_PROMPTS=${SHORT_PROMPTS:-64,1024} \
+    bench/sweep.sh -d cuda -o "$RES" --name short | tail -1 || failed_stages+=(short)
+  write_summary
+fi
+
 if has sweep; then
-  say "GPU sweep"
-  backends=$(gpu_backends)
-  # Every zoo model up to 8B, one model at a time: its cached GGUFs are removed after its cases, so
-  # the sweep fits a small disk, and no model starts once the time budget is spent. One worker per
-  # (model, backend) runs the three precisions, each file loaded once for its four prompt lengths;
-  # prompt and generation each stop repeating once their median's 95% interval is within 2% (at
-  # least 2 repetitions).
-  models=${SWEEP_MODELS:-$("$MTB" models --json | python3 -c '
-import json, sys
-ms = sorted(json.load(sys.stdin), key=lambda m: m["n_params"])  # smallest first: the most models within the budget
-print(" ".join(m["name"] for m in ms if m["n_params"] <= 8.5e9))')}
-  : >"$RES/sweep.md"; left=()
-  mkdir -p "$RES/measurements"
-  before=$(find "$RES/measurements" -name results.jsonl | sort)
-  types=${SWEEP_TYPES:-bf16,q8_0,q4_0}
-  start=$(date +%s); synth_s=0; bench_s=0; sweep_ok=1
-  # The time split three ways, from the sweep's own clocks and records: making each model's GGUF
-  # files (synthesis, which a user with the files on disk never pays and a machine that keeps
-  # MTB_CACHE_DIR pays once), inside the cases (load or KV cache, warm-up, timed repetitions), and
-  # the rest of benchmarking (worker processes and CUDA contexts starting). Rewritten after every
-  # model, so a run cut short says how far it got.
-  sweep_time() {
-    local inside
-    inside=$(comm -13 <(echo "$before") <(find "$RES/measurements" -name results.jsonl | sort) | python3 -c '
-import json, sys
-recs = [json.loads(l) for f in sys.stdin.read().split() for l in open(f) if l.strip()]
-wall = sum(r.get("wall_s", 0) for r in recs)
-gen = sum(sum(r.get("samples_gen_s", [])) for r in recs)
-prompt = sum(sum(r.get("samples_prompt_s", [])) for r in recs)
-load = sum(r.get("load_s", 0) for r in recs)
-print("%.0f s inside %d cases: %.0f timed generation, %.0f timed prompt passes, %.0f loads and KV caches, %.0f warm-ups and the rest"
-      % (wall, len(recs), gen, prompt, load, wall - gen - prompt - load))')
-    echo "sweep: $(( $(date +%s) - start )) s = ${synth_s} s making the models' files (synthesis) + ${bench_s} s benchmarking ($inside; outside them, worker and CUDA starts); models not started (budget ${SWEEP_BUDGET_S:-900} s): ${left[*]:-none}${1:-}" \
-      >"$RES/sweep-time.txt"
-  }
-  for m in $models; do
-    if [ $(( $(date +%s) - start )) -ge "${SWEEP_BUDGET_S:-900}" ]; then left+=("$m"); continue; fi
-    echo "--- $m ($(( $(date +%s) - start )) s into the sweep)"
-    t0=$(date +%s)
-    "$MTB" models --path "$m" -t "$types" >/dev/null 2>>"$RES/sweep.log" || { echo "could not make $m's files"; sweep_ok=0; }
-    t1=$(date +%s)
-    # A failed case (exit 3) is in the table and the records; the sweep goes on to the next model.
-    "$MTB" llm -d cuda -b "$backends" -m "$m" -t "$types" -p "${SWEEP_PROMPTS:-64,256,1024,4096}" \
-      -n "${SWEEP_GEN:-100}" -r 10 --ci-stop 2 --cooldown 0 --measurements "$RES/measurements" --no-report -o md \
-      2>>"$RES/sweep.log" | tee -a "$RES/sweep.md" || sweep_ok=0
-    t2=$(date +%s)
-    synth_s=$(( synth_s + t1 - t0 )); bench_s=$(( bench_s + t2 - t1 ))
-    rm -f "$MTB_CACHE_DIR"/models/"$m".*
-    sweep_time ", still running"
-    write_summary
-  done
-  sweep_time
-  cat "$RES/sweep-time.txt"
-  [ "$sweep_ok" = 1 ] || failed_stages+=(sweep)
+  stage sweep "GPU sweep: every zoo model up to 8B"
+  # One worker per (model, backend) runs the three precisions, each file loaded once for its four
+  # prompt lengths; prompt and generation each stop repeating once their median's 95% interval is
+  # within 2% (at least 2 repetitions). Model k+1's files are made while model k is measured.
+  MTB_BUILD_DIR=$BUILD bench/sweep.sh -d cuda -o "$RES" --name sweep | tail -1 || failed_stages+=(sweep)
   write_summary
 fi
 
 if has ops; then
+  stage ops "op benchmark (bench/gpu_ops.sh)"
   # The op tests already ran with the suite; ggml's test-backend-ops comparison (OPS_STAGES=tbo)
   # compiles ggml-cuda a second time, ~5 minutes, so it is not in the default run.
   read -r -a ops_stages <<<"${OPS_STAGES:-quick torchref}"
@@ -280,6 +287,7 @@ if has ops; then
   write_summary
 fi
 
+stage ""
 if has summary; then
   say "summary"
   write_summary
