@@ -81,7 +81,7 @@ failed_stages=()
 trap 'echo "stage failed at line $LINENO after $(( $(date +%s) - T0 )) s" > "$RES/failed"; export_results' ERR
 
 # --- dependencies: from the packed .device/ where the machine has no registry --------------------
-if [ -d .device/debs ] && [ ! -f /usr/include/brotli/decode.h ]; then
+if [ -d .device/debs ] && { [ ! -f /usr/include/brotli/decode.h ] || [ ! -f /usr/include/xxhash.h ]; }; then
   for deb in .device/debs/*.deb; do dpkg -x "$deb" /; done
 fi
 if [ ! -f third_party/llama.cpp/CMakeLists.txt ]; then

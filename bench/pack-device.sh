@@ -19,7 +19,7 @@ echo "$LLAMACPP_COMMIT" > .device/llama.cpp.commit
 # The report's pinned plotly.js (setup.sh installs it from npm, which the GPU machine cannot reach).
 plotly=third_party/npm/node_modules/plotly.js-dist-min/plotly.min.js
 [ -f "$plotly" ] && cp "$plotly" .device/
-(cd .device/debs && apt-get download -qq nlohmann-json3-dev libcli11-dev libfmt-dev libfmt9 libgtest-dev libcpp-httplib-dev libcpp-httplib0.11 libbrotli-dev libssl-dev zlib1g-dev 2>/dev/null \
-   || apt-get download nlohmann-json3-dev libcli11-dev libfmt-dev libfmt9 libgtest-dev libcpp-httplib-dev libcpp-httplib0.11 libbrotli-dev libssl-dev zlib1g-dev)
+(cd .device/debs && apt-get download -qq nlohmann-json3-dev libcli11-dev libfmt-dev libfmt9 libgtest-dev libcpp-httplib-dev libcpp-httplib0.11 libbrotli-dev libssl-dev zlib1g-dev libxxhash-dev 2>/dev/null \
+   || apt-get download nlohmann-json3-dev libcli11-dev libfmt-dev libfmt9 libgtest-dev libcpp-httplib-dev libcpp-httplib0.11 libbrotli-dev libssl-dev zlib1g-dev libxxhash-dev)
 grep -qx '/.device/' .git/info/exclude 2>/dev/null || echo '/.device/' >> .git/info/exclude
 du -sh .device

@@ -47,11 +47,13 @@ install_packages() {
   case "$(uname -s)" in
     Linux)
       local pkgs=(build-essential cmake ninja-build ccache git nodejs npm openssl pkg-config
-                  nlohmann-json3-dev libcli11-dev libfmt-dev libgtest-dev libcpp-httplib-dev libcurl4-openssl-dev)
+                  nlohmann-json3-dev libcli11-dev libfmt-dev libgtest-dev libcpp-httplib-dev libcurl4-openssl-dev libxxhash-dev)
       # libtorch is large: only when the torch backend is asked for, and not where pip torch is
       # installed (the GPU machines: its CUDA build is preferred, see configure_and_build).
       # libopenblas0-pthread: Debian links libtorch against the netlib reference BLAS by default (~40x slower GEMM).
       if [ "$WITH_TORCH" = 1 ] && [ -z "$(pip_torch_prefix)" ]; then pkgs+=(libtorch-dev libopenblas0-pthread); fi
+      # libFuzzer (scripts/fuzz.sh), and a real single-node cluster for the Slurm e2e test.
+      if [ "$WITH_TESTS" = ON ]; then pkgs+=(clang libclang-rt-14-dev slurm-wlm munge); fi
       local missing=()
       for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
       # node/npm may come from elsewhere (nvm, the image): accept any working npm.
@@ -66,7 +68,7 @@ install_packages() {
       fi ;;
     Darwin)
       command -v brew >/dev/null || die "Homebrew is required on macOS (https://brew.sh)"
-      local pkgs=(cmake ninja ccache node nlohmann-json cli11 fmt googletest cpp-httplib openssl curl)
+      local pkgs=(cmake ninja ccache node nlohmann-json cli11 fmt googletest cpp-httplib openssl curl xxhash)
       if [ "$WITH_TORCH" = 1 ]; then pkgs+=(pytorch); fi
       local missing=()
       for p in "${pkgs[@]}"; do brew list --versions "$p" >/dev/null 2>&1 || missing+=("$p"); done
@@ -114,7 +116,8 @@ npm_installed_version() {
 
 fetch_npm_assets() {
   local want=("plotly.js-dist-min@$PLOTLY_JS_VERSION")
-  [ "$WITH_TESTS" = ON ] && want+=("playwright-core@$PLAYWRIGHT_CORE_VERSION")
+  [ "$WITH_TESTS" = ON ] && want+=("playwright-core@$PLAYWRIGHT_CORE_VERSION"
+                                   "kubernetes-models@$KUBERNETES_MODELS_VERSION" "yaml@$YAML_VERSION")
   local missing=()
   for spec in "${want[@]}"; do
     [ "$(npm_installed_version "${spec%@*}")" = "${spec##*@}" ] || missing+=("$spec")

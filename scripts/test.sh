@@ -2,6 +2,9 @@
 # Builds mtb with its tests (installing what is missing, like setup.sh) and runs the whole suite.
 # Fast when already built: setup.sh is idempotent and the build is incremental (ccache + ninja).
 # --torch: the suite always covers the libtorch backend (and `mtb check` against llama.cpp).
+# Then the same code under ASan + UBSan (scripts/sanitize.sh: the unit, golden, report and fast
+# end-to-end tests) and every fuzz target for 30 s (scripts/fuzz.sh). Arguments go to ctest
+# (scripts/test.sh -R Report), and then only that suite runs; so it does with MTB_TEST_QUICK=1.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -21,4 +24,10 @@ if [ -n "$skips" ]; then
   [ -n "$summary" ] && { echo; tail -n +"$summary" "$log"; }
 fi
 rm -f "$log"
+if [ "${MTB_TEST_QUICK:-0}" != 1 ] && [ $# -eq 0 ]; then
+  echo; echo "=== the sanitizer build (scripts/sanitize.sh)"
+  scripts/sanitize.sh || status=1
+  echo; echo "=== every fuzz target for 30 s (scripts/fuzz.sh --all 30)"
+  scripts/fuzz.sh --all 30 || status=1
+fi
 exit "$status"

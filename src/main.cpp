@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
   mtb::cli::add_worker(app);
   mtb::cli::add_report(app);
   mtb::cli::add_compare(app);
+  mtb::cli::add_plan_status(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -31,5 +31,6 @@ void add_check(CLI::App& app);  // `mtb check`: two backends, same tokens, logit
 void add_worker(CLI::App& app);  // hidden: `mtb __worker` runs a worker's cases for any suite
 void add_ops(CLI::App& app);     // `mtb ops`: operators and layers, verified, against the roofline
 void add_quality(CLI::App& app);  // `mtb quality`: KL divergence of candidates against a reference
+void add_plan_status(CLI::App& app);  // `mtb plan-status`: a plan's cases done, failed, missing across shards
 
 }  // namespace mtb::cli

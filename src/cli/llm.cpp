@@ -11,6 +11,7 @@
 #include "backends/server/server_options.h"
 #include "cli/commands.h"
 #include "cli/option_checks.h"
+#include "cli/plan_file.h"
 #include "cli/quality_options.h"
 #include "cli/run_options.h"
 #include "core/suite_driver.h"
@@ -45,6 +46,7 @@ struct LlmOptions {
   bool quality = false;  // then a quality run of the plan's models, backends, devices and precisions
   std::string quality_reference = kDefaultReference;
   RunOptions run{.cooldown = 0.05};  // -o, --measurements, --resume, --report, --cooldown, -v
+  PlanOptions plans;                  // --plan-out, --plan, --shard
   // -b server's run settings (not axes): one server for the whole run, carried to every worker.
   std::string server_url = "http://localhost:1234/v1";  // LM Studio's default
   std::string server_api = "auto";
@@ -326,14 +328,16 @@ int run_llm(const LlmOptions& o, const std::vector<std::string>& argv, bool cool
   std::optional<RunStore> store;
   LlmAxes axes;
   nlohmann::json backend_options = {{"server", server_options(o)}};
-  if (!o.run.resume.empty()) {
-    store = RunStore::open(o.run.resume, llm_csv_schema());
-    axes = axes_from_json(store->settings().at("plan").at("axes"));
+  if (!o.run.resume.empty()) store = RunStore::open(o.run.resume, llm_csv_schema());
+  // A resumed run's settings, or a plan file's: the axes and run settings come from there.
+  const nlohmann::json* stored = store ? &store->settings() : o.plans.file ? &o.plans.file->settings : nullptr;
+  if (stored) {
+    axes = axes_from_json(stored->at("plan").at("axes"));
     // The run's own cooldown, unless this command line names one.
-    restore_cooldown(d, store->settings(), cooldown_given);
+    restore_cooldown(d, *stored, cooldown_given);
     // The run's own server settings; the API key is never stored, so it comes from this command line.
-    if (store->settings().contains("server")) {
-      backend_options["server"] = store->settings()["server"];
+    if (stored->contains("server")) {
+      backend_options["server"] = (*stored)["server"];
       backend_options["server"].erase("api_key_set");
       backend_options["server"]["api_key"] = o.api_key;
     }
@@ -349,13 +353,12 @@ int run_llm(const LlmOptions& o, const std::vector<std::string>& argv, bool cool
   validate_axes(axes);
   server::server_options_from_json(backend_options["server"]).validate();  // not once the first server case runs
   fill_weight_bytes(axes);
-  const bool quality = store ? store->settings().value("quality", false) : o.quality;
-  if (quality && !store) validate_quality_axes(quality_axes_of(axes, o.quality_reference));  // before anything runs
+  const bool quality = stored ? stored->value("quality", false) : o.quality;
+  if (quality && !stored) validate_quality_axes(quality_axes_of(axes, o.quality_reference));  // before anything runs
   const std::vector<CaseSpec> cases = expand(axes);
   if (cases.empty()) throw std::runtime_error("the plan is empty (every case has n_prompt = n_gen = 0)");
 
-  if (!store) {
-    describe_machine(d);
+  if (!stored) {
     d.settings.update({{"benchmark_settings",
                    {{"num_warmup_iterations", axes.warmup},
                     {"num_iterations", axes.reps},
@@ -370,7 +373,8 @@ int run_llm(const LlmOptions& o, const std::vector<std::string>& argv, bool cool
       d.settings["server"] = recorded_server_options(backend_options["server"]);
     if (quality) d.settings["quality"] = true;
   }
-  if (!quality) return run_suite(llm_suite(axes, cases, backend_options), std::move(store), d);
+  if (!quality) return run_planned(llm_suite(axes, cases, backend_options), std::move(store), d, o.plans);
+  if (!store) describe_machine(d);
   // The report once, after the quality run: the speed run's end only says where it is.
   const auto report = d.report;
   fs::path speed_dir;
@@ -400,6 +404,8 @@ Examples:
   mtb llm -m ~/models/my.gguf -t file -p 64,256,1024
   mtb llm -d cuda -t bf16,q4_0 -p 512 -n 128 --depth 0,4096
   mtb llm --resume measurements/llm_benchmarks/<hardware>/<time>
+  mtb llm -m qwen-3-0.6b-it,llama-3.2-1b-it -t bf16,q4_0 --plan-out plan.json    write the plan, run nothing
+  mtb llm --plan plan.json --shard 2/4 --measurements /shared/measurements       shard 2 of 4, on this machine
   mtb llm -m tiny -t f32 -b llamacpp,server --spawn-llama-server      in-process vs behind HTTP
   mtb llm -m qwen-2.5-0.5b-it -t q4_0 -b server --server-model qwen2.5-0.5b-instruct   LM Studio
   mtb llm -m qwen-2.5-0.5b-it -t q4_0 -b server --spawn-llama-server --concurrency 1,4,16 -p 128 -n 128
@@ -435,6 +441,7 @@ Exit status: 0 all cases ran (or were skipped with a reason), 3 some case failed
                   "the weights' bytes at 4 GB/s, at most a week")
       ->capture_default_str();
   add_run_options(*cmd, o->run);
+  add_plan_options(*cmd, o->plans);
   cmd->add_flag("--quality", o->quality,
                "then measure what each precision costs in quality: `mtb quality` over the same zoo models, backends, "
                "devices and precisions against llama.cpp at f32 (an llm_quality run beside this one)");
@@ -492,11 +499,15 @@ Exit status: 0 all cases ran (or were skipped with a reason), 3 some case failed
   cmd->callback([o, cmd] {
     if (o->spawn_llama_server && cmd->count("--server-url"))
       throw std::runtime_error("--spawn-llama-server starts its own server on 127.0.0.1: leave out --server-url");
+    check_plan_options(*cmd, o->plans, "llm", {"api-key"});  // the API key is never stored in a plan either
+    if (!o->plans.out.empty() && o->quality)
+      throw std::invalid_argument("--plan-out with --quality: the quality run is not sharded; write its plan with "
+                                  "`mtb quality ... --plan-out`");
     if (!o->run.resume.empty()) {
       std::vector<std::string> allowed = kResumeRunOptions;
       allowed.push_back("api-key");  // never stored: a resumed run against a server needs it again
       refuse_with_resume(*cmd, allowed);
-    } else {
+    } else if (!o->plans.file) {
       validate_options(*o);
     }
     exit_code() = run_llm(*o, recorded_argv(*cmd, "llm", {"api-key"}), cmd->count("--cooldown") > 0);

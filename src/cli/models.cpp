@@ -70,8 +70,8 @@ int list_models(const ModelsOptions& o) {
   return 0;
 }
 
-// One path per precision, in the order asked. Quantized files of one model are made side by side
-// from its bf16 file, as `mtb llm` makes them (synthesize_ahead).
+// One path per precision, in the order asked. Quantized files of one model are made side by side,
+// as `mtb llm` makes them (synthesize_ahead).
 int print_path(const ModelsOptions& o) {
   const std::vector<std::string> precisions = split_list(o.precision);
   if (!find_spec(o.path_of))

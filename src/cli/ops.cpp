@@ -9,6 +9,7 @@
 
 #include "cli/commands.h"
 #include "cli/option_checks.h"
+#include "cli/plan_file.h"
 #include "cli/run_options.h"
 #include "core/axis_list.h"
 #include "core/suite_driver.h"
@@ -42,6 +43,7 @@ struct OpsOptions {
   double timeout_s = 300;
   double rotate_mb = 128;
   RunOptions run;  // -o, --measurements, --resume, --report, --cooldown, -v
+  PlanOptions plans;  // --plan-out, --plan, --shard
   bool dry_run = false;
 };
 
@@ -124,10 +126,12 @@ int run_ops(const OpsOptions& o, const std::vector<std::string>& argv, bool cool
   DriverOptions d = driver_options(o.run, argv);
   std::optional<RunStore> store;
   ops::OpAxes axes;
-  if (!o.run.resume.empty()) {
-    store = RunStore::open(o.run.resume, ops::op_csv_schema());
-    axes = ops::axes_from_json(store->settings().at("plan").at("axes"));
-    restore_cooldown(d, store->settings(), cooldown_given);
+  if (!o.run.resume.empty()) store = RunStore::open(o.run.resume, ops::op_csv_schema());
+  // A resumed run's settings, or a plan file's: the axes and run settings come from there.
+  const nlohmann::json* stored = store ? &store->settings() : o.plans.file ? &o.plans.file->settings : nullptr;
+  if (stored) {
+    axes = ops::axes_from_json(stored->at("plan").at("axes"));
+    restore_cooldown(d, *stored, cooldown_given);
   } else {
     axes = axes_from(o);
   }
@@ -144,8 +148,7 @@ int run_ops(const OpsOptions& o, const std::vector<std::string>& argv, bool cool
     for (const auto& c : cases) fmt::print("  {}\n", c.label());
     return 0;
   }
-  if (!store) {
-    describe_machine(d);
+  if (!stored) {
     nlohmann::json versions = nlohmann::json::object();
     for (const auto& b : op_backends()) versions[b->name()] = b->version();
     d.settings.update({{"benchmark_settings",
@@ -161,7 +164,7 @@ int run_ops(const OpsOptions& o, const std::vector<std::string>& argv, bool cool
                   {"seed", axes.timing.seed},
                   {"plan", {{"axes", ops::to_json(axes)}}}});
   }
-  return run_suite(ops::op_suite(axes, cases), std::move(store), d);
+  return run_planned(ops::op_suite(axes, cases), std::move(store), d, o.plans);
 }
 
 }  // namespace
@@ -189,6 +192,7 @@ Examples:
   mtb ops --batch 64,32,16,8,1 --seq 512,256,128,64 --heads 1,8 --mask none,causal \
           --dtype float32,bfloat16            mlx_transformers_benchmark's full layer sweep
   mtb ops --resume measurements/layer_benchmarks/<hardware>/<time>
+  mtb ops --ops linear,sdpa --plan-out plan.json && mtb ops --plan plan.json --shard 0/2    one plan, two machines
 
 % of roofline needs the device's ceilings: run `mtb info --calibrate` once.
 Exit status: 0 every case ran or was skipped with a reason, 3 a case failed (verification included),
@@ -218,11 +222,13 @@ Exit status: 0 every case ran or was skipped with a reason, 3 a case failed (ver
   cmd->add_option("--timeout", o->timeout_s, "seconds a case's worker may take before it is killed (0: none)")
       ->capture_default_str();
   add_run_options(*cmd, o->run);
+  add_plan_options(*cmd, o->plans);
   cmd->add_flag("--dry-run", o->dry_run, "print the plan (every case) and stop: nothing runs, nothing is written");
   cmd->callback([o, cmd] {
+    check_plan_options(*cmd, o->plans, "ops", {});
     if (!o->run.resume.empty()) {
       refuse_with_resume(*cmd, kResumeRunOptions);
-    } else {
+    } else if (!o->plans.file) {
       validate_options(*o);
     }
     exit_code() = run_ops(*o, recorded_argv(*cmd, "ops"), cmd->count("--cooldown") > 0);

@@ -10,6 +10,7 @@
 
 #include "cli/commands.h"
 #include "cli/option_checks.h"
+#include "cli/plan_file.h"
 #include "cli/quality_options.h"
 #include "cli/run_options.h"
 #include "quality/quality_suite.h"
@@ -24,22 +25,24 @@ struct QualityCli {
   std::string reference = kDefaultReference;
   QualityAxes axes;
   RunOptions run{.cooldown = 0};
+  PlanOptions plans;  // --plan-out, --plan, --shard
 };
 
 int run(const QualityCli& o, const CLI::App& cmd) {
   DriverOptions d = driver_options(o.run, recorded_argv(cmd, "quality"));
-  if (!o.run.resume.empty()) {
-    RunStore store = RunStore::open(o.run.resume, quality_csv_schema());
-    QualityAxes a = quality_axes_from_json(store.settings().at("plan").at("axes"));
+  if (!o.run.resume.empty() || o.plans.file) {
+    std::optional<RunStore> store;
+    if (!o.run.resume.empty()) store = RunStore::open(o.run.resume, quality_csv_schema());
+    QualityAxes a = quality_axes_from_json((store ? store->settings() : o.plans.file->settings).at("plan").at("axes"));
     if (cmd.count("--max-kld")) a.max_kld = o.axes.max_kld;
-    return run_quality(a, std::move(store), d);
+    return run_quality(a, std::move(store), d, o.plans);
   }
   QualityAxes a = o.axes;
   set_quality_lists(a, o.models, o.backends, o.devices, o.precisions, o.reference);
   if (!a.prompt_file.empty()) a.prompt_file = fs::absolute(a.prompt_file).string();
   validate_quality_axes(a);
   fit_reference(a);
-  return run_quality(a, std::nullopt, d);
+  return run_quality(a, std::nullopt, d, o.plans);
 }
 
 }  // namespace
@@ -87,7 +90,9 @@ KLD is above --max-kld, 130 interrupted (resume with --resume), 1 bad input.)");
   cmd->add_option("--timeout", o->axes.timeout_s, "seconds a case may take before its worker is killed (0: no limit)")->capture_default_str();
   cmd->add_option("--max-kld", o->axes.max_kld, "exit 4 when a candidate's mean KLD is above this (0: no gate)")->capture_default_str();
   add_run_options(*cmd, o->run);
+  add_plan_options(*cmd, o->plans);
   cmd->callback([o, cmd] {
+    check_plan_options(*cmd, o->plans, "quality", {"max-kld"});
     if (!o->run.resume.empty()) {  // the run's own plan: only what is printed, the report and the gate may change
       std::vector<std::string> allowed = kResumeRunOptions;
       allowed.push_back("max-kld");

@@ -196,14 +196,14 @@ QualityAxes quality_axes_from_json(const nlohmann::json& j) {
   return a;
 }
 
-int run_quality(const QualityAxes& a, std::optional<RunStore> resumed, DriverOptions d) {
-  if (!resumed) {
-    if (d.hardware.empty()) describe_machine(d);
+int run_quality(const QualityAxes& a, std::optional<RunStore> resumed, DriverOptions d, const PlanOptions& plans) {
+  if (!resumed && !plans.file) {
     d.settings["seed"] = a.seed;
     d.settings["plan"] = {{"axes", quality_axes_json(a)}};
   }
   auto above = std::make_shared<std::vector<std::string>>();
-  const int code = run_suite(quality_suite(a, expand(a), above), std::move(resumed), d);
+  const int code = run_planned(quality_suite(a, expand(a), above), std::move(resumed), d, plans);
+  if (!plans.out.empty()) return code;
   if (above->empty()) return code;
   fmt::print(stderr, "Above --max-kld {:g}:\n", a.max_kld);
   for (const auto& line : *above) fmt::print(stderr, "  {}\n", line);

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "core/store.h"
+#include "cli/plan_file.h"
 #include "core/suite_driver.h"
 #include "quality/quality_plan.h"
 
@@ -26,8 +27,9 @@ void fit_reference(QualityAxes& a);
 nlohmann::json quality_axes_json(const QualityAxes& a);
 QualityAxes quality_axes_from_json(const nlohmann::json& j);
 
-// Runs the plan into `resumed` or a new run (d.settings gets the plan); exit 4 when the run's records
-// hold a candidate above a.max_kld and nothing else went wrong.
-int run_quality(const QualityAxes& a, std::optional<RunStore> resumed, DriverOptions d);
+// Runs the plan into `resumed` or a new run (d.settings gets the plan), or as `plans` asks (writes it,
+// or runs a shard of a plan file); exit 4 when the run's records hold a candidate above a.max_kld and
+// nothing else went wrong.
+int run_quality(const QualityAxes& a, std::optional<RunStore> resumed, DriverOptions d, const PlanOptions& plans = {});
 
 }  // namespace mtb::cli

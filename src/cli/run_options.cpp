@@ -1,10 +1,14 @@
 #include "cli/run_options.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 
 #include "cli/commands.h"
 #include "cli/option_checks.h"
 #include "cli/run_context.h"
+#include "core/calibration.h"
+#include "models/model_store.h"
 
 namespace mtb::cli {
 
@@ -50,6 +54,10 @@ void restore_cooldown(DriverOptions& d, const nlohmann::json& settings, bool giv
 }
 
 void describe_machine(DriverOptions& d) {
+  // Every case ignores a damaged calibration cache (no % of the ceilings); said once, here.
+  if (const std::string why = calibration_file_problem(calibration_file()); !why.empty())
+    fmt::print(stderr, "warning: {}: {}; it is ignored (`mtb info --calibrate` measures the ceilings again)\n",
+               calibration_file().string(), why);
   const MachineContext m = machine_context();
   d.hardware = m.hardware;
   d.settings["hardware_info"] = hardware_info_json(m);

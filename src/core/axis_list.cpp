@@ -38,7 +38,7 @@ std::vector<int> parse_int_list(const std::string& s, const std::string& what) {
     } catch (const std::exception&) {
       used = 0;
     }
-    if (used != digits.size() || digits.empty() || v < 0 || v * mult > 1'000'000'000)
+    if (used != digits.size() || digits.empty() || v < 0 || v > 1'000'000'000 / mult)  // v * mult could overflow
       throw std::invalid_argument(fmt::format("{}: '{}' is not a non-negative whole number", what, item));
     out.push_back(static_cast<int>(v * mult));
   }

@@ -1,5 +1,8 @@
 #include "core/calibration.h"
 
+#include <fmt/format.h>
+
+#include <cmath>
 #include <fstream>
 #include <vector>
 
@@ -21,7 +24,36 @@ double median_seconds(const Clock& clock, const std::function<void()>& fn, int w
   return summarize(t).median;
 }
 
+// Why an entry of the cache is not a measurement ("" when it is): both ceilings finite numbers, not
+// negative, one of them measured.
+std::string entry_problem(const nlohmann::json& e) {
+  if (!e.is_object()) return "not an object";
+  for (const char* key : {"bandwidth_gbs", "matmul_tflops"}) {
+    const auto it = e.find(key);
+    if (it == e.end()) continue;
+    if (!it->is_number() || !std::isfinite(it->get<double>()) || it->get<double>() < 0)
+      return fmt::format("{} is {}", key, it->dump());
+  }
+  if (e.value("bandwidth_gbs", 0.0) <= 0 && e.value("matmul_tflops", 0.0) <= 0) return "no ceiling measured";
+  return "";
+}
+
 }  // namespace
+
+std::string calibration_file_problem(const std::filesystem::path& file) {
+  std::ifstream in(file);
+  if (!in) return "";
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(in);
+  } catch (const std::exception& e) {
+    return fmt::format("not valid JSON ({})", e.what());
+  }
+  if (!j.is_object()) return "not a JSON object";
+  for (const auto& [description, e] : j.items())
+    if (const std::string why = entry_problem(e); !why.empty()) return fmt::format("the entry '{}': {}", description, why);
+  return "";
+}
 
 Calibration measure_calibration(const std::string& device, const CalibrationKernels& k, const Clock& clock) {
   Calibration c;
@@ -44,8 +76,9 @@ std::optional<Calibration> load_calibration(const std::filesystem::path& file, c
   if (!in) return std::nullopt;
   try {
     const nlohmann::json j = nlohmann::json::parse(in);
-    if (!j.contains(description)) return std::nullopt;
+    if (!j.is_object() || !j.contains(description)) return std::nullopt;
     const auto& e = j.at(description);
+    if (!entry_problem(e).empty()) return std::nullopt;
     Calibration c;
     c.device = e.value("device", "");
     c.description = description;
@@ -67,6 +100,9 @@ void save_calibration(const std::filesystem::path& file, const Calibration& c) {
     } catch (const std::exception&) {
     }
   }
+  // A damaged cache is replaced, keeping only the entries that are measurements.
+  if (!j.is_object()) j = nlohmann::json::object();
+  for (auto it = j.begin(); it != j.end();) it = entry_problem(*it).empty() ? std::next(it) : j.erase(it);
   j[c.description] = to_json(c);
   std::filesystem::create_directories(file.parent_path());
   write_file_atomic(file, j.dump(2) + "\n");

@@ -33,9 +33,12 @@ struct Calibration {
 Calibration measure_calibration(const std::string& device, const CalibrationKernels& k,
                                 const Clock& clock = steady_clock());
 
-// The cache: one JSON file, entries keyed by device description.
+// The cache: one JSON file, entries keyed by device description. A damaged file or entry is never
+// used: load_calibration finds nothing, save_calibration replaces it.
 std::optional<Calibration> load_calibration(const std::filesystem::path& file, const std::string& description);
 void save_calibration(const std::filesystem::path& file, const Calibration& c);
+// Why the cache cannot be used ("" when it is absent or sound): what a run warns of, once.
+std::string calibration_file_problem(const std::filesystem::path& file);
 
 nlohmann::json to_json(const Calibration& c);
 

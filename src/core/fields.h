@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "core/json_number.h"
 #include "core/store.h"
 #include "core/text_table.h"
 
@@ -80,7 +81,7 @@ Field<typename member_class<decltype(First)>::type> field(std::string key) {
   f.get = [](const R& r) { return nlohmann::json(((r.*First) .* ... .* Rest)); };
   f.set = [](R& r, const nlohmann::json& j) {
     auto& m = ((r.*First) .* ... .* Rest);
-    m = j.get<std::remove_reference_t<decltype(m)>>();
+    m = json_get<std::remove_reference_t<decltype(m)>>(j);  // outside input: a number must fit
   };
   return f;
 }

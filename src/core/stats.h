@@ -3,6 +3,8 @@
 #include <nlohmann/json.hpp>
 #include <span>
 
+#include "core/json_number.h"
+
 namespace mtb {
 
 struct Summary {
@@ -45,7 +47,7 @@ struct WelchTest {
 };
 WelchTest welch_t_test(std::span<const double> a, std::span<const double> b);
 
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Summary, n, median, mean, stddev, min, max, ci95_lo, ci95_hi)
+MTB_JSON_TYPE_WITH_DEFAULT(Summary, n, median, mean, stddev, min, max, ci95_lo, ci95_hi)
 // As a pair [lo, hi].
 inline void to_json(nlohmann::json& j, const Interval& i) { j = {i.lo, i.hi}; }
 inline void from_json(const nlohmann::json& j, Interval& i) {

@@ -116,9 +116,12 @@ RunStore RunStore::create(const fs::path& root, const std::string& kind, const s
   if (ec) throw std::runtime_error(fmt::format("cannot create {}: {}", parent.string(), ec.message()));
   const std::string stamp = run_timestamp();
   fs::path dir = parent / stamp;
-  for (int i = 2; fs::exists(dir); ++i) dir = parent / fmt::format("{}_{}", stamp, i);  // two runs in one second
-  fs::create_directory(dir, ec);
-  if (ec) throw std::runtime_error(fmt::format("cannot create {}: {}", dir.string(), ec.message()));
+  // Two runs in one second (the shards of a job array start together): whoever creates a name owns it,
+  // so the test is the creation itself, not a look before it.
+  for (int i = 2; !fs::create_directory(dir, ec); ++i) {
+    if (ec) throw std::runtime_error(fmt::format("cannot create {}: {}", dir.string(), ec.message()));
+    dir = parent / fmt::format("{}_{}", stamp, i);
+  }
   RunStore s(dir, std::move(csv));
   s.lock_ = take_lock(dir);
   s.settings_ = settings;
@@ -153,27 +156,31 @@ void RunStore::update_settings(const nlohmann::json& patch) {
   write_file_atomic(dir_ / kSettings, settings_.dump(2) + "\n");
 }
 
-std::vector<nlohmann::json> RunStore::load_lines() {
-  std::ifstream in(dir_ / kResults, std::ios::binary);
-  std::string line, good;
-  std::vector<nlohmann::json> lines;
-  size_t torn = 0;
+ResultsLines read_results_lines(std::istream& in) {
+  ResultsLines r;
+  std::string line;
   while (std::getline(in, line)) {
     if (line.empty()) continue;
     try {
-      lines.push_back(nlohmann::json::parse(line));
-      good += line + "\n";
+      r.lines.push_back(nlohmann::json::parse(line));
+      r.good += line + "\n";
     } catch (const std::exception&) {
-      ++torn;  // a killed write leaves a bad line (it held no finished case); anything else is damage
+      ++r.torn;  // a killed write leaves a bad line (it held no finished case); anything else is damage
     }
   }
-  if (torn) {
+  return r;
+}
+
+std::vector<nlohmann::json> RunStore::load_lines() {
+  std::ifstream in(dir_ / kResults, std::ios::binary);
+  ResultsLines r = read_results_lines(in);
+  if (r.torn) {
     // Said, not silent: the file is rewritten without them and their cases run again.
     fmt::print(stderr, "warning: {}: dropped {} unreadable line{} (not JSON); their cases count as not done\n",
-               (dir_ / kResults).string(), torn, torn == 1 ? "" : "s");
-    write_file_atomic(dir_ / kResults, good);
+               (dir_ / kResults).string(), r.torn, r.torn == 1 ? "" : "s");
+    write_file_atomic(dir_ / kResults, r.good);
   }
-  return lines;
+  return std::move(r.lines);
 }
 
 void RunStore::append_line(const nlohmann::json& j) {

@@ -5,6 +5,7 @@
 #pragma once
 #include <filesystem>
 #include <functional>
+#include <istream>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -51,6 +52,15 @@ class RunStore {
   nlohmann::json settings_;
   CsvSchema csv_;
 };
+
+// results.jsonl's text as RunStore::load_lines reads it: the JSON of each line, those lines again as
+// text, and how many lines are not JSON (torn by a killed write).
+struct ResultsLines {
+  std::vector<nlohmann::json> lines;
+  std::string good;
+  size_t torn = 0;
+};
+ResultsLines read_results_lines(std::istream& in);
 
 // Writes `text` to `path` through a temporary file and a rename, so readers never see half a file.
 void write_file_atomic(const std::filesystem::path& path, const std::string& text);

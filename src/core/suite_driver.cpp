@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <memory>
 #include <set>
 
 #include "build_info.h"
@@ -116,6 +118,8 @@ class CaseLoop {
       fmt::print(stderr, "interrupted\n");
       return false;
     }
+    // A worker that retired after a recorded case: the cases left go to a fresh one.
+    if (at > 0 && at < group.size() && w.exited && w.exit_code == kWorkerRetiredExit) return true;
     if (at < group.size()) {  // the worker ended before its last case: that case failed
       if (show_progress_) header(group[at]);
       nlohmann::json r = s_.unrun(group[at], Status::failed, w.failure_reason());
@@ -134,8 +138,14 @@ class CaseLoop {
   int n_failed_ = 0;
 };
 
-RunStore new_run(const Suite& s, const DriverOptions& o) {
+std::string host_name() {
+  char name[256] = {};
+  return ::gethostname(name, sizeof(name) - 1) == 0 ? std::string(name) : std::string("unknown");
+}
+
+RunStore new_run(const Suite& s, const DriverOptions& o, const std::optional<PlanShard>& shard, size_t plan_cases) {
   nlohmann::json settings = o.settings;
+  if (shard) settings["shard"] = shard_settings(*shard, plan_cases, host_name());
   settings["contributor"] = std::getenv("USER") ? std::getenv("USER") : "";
   settings["git_commit"] = build::kCommit;
   settings["command"] = o.argv;
@@ -144,17 +154,64 @@ RunStore new_run(const Suite& s, const DriverOptions& o) {
   return RunStore::create(o.measurements, s.kind, o.hardware, settings, s.csv);
 }
 
+// A shard's host joins the folder's list when it resumes the shard (a task requeued on another node).
+void note_resuming_host(RunStore& store) {
+  const std::string host = host_name();
+  nlohmann::json hosts = store.settings()["shard"].value("hosts", nlohmann::json::array());
+  if (std::find(hosts.begin(), hosts.end(), host) == hosts.end()) hosts.push_back(host);
+  store.update_settings({{"shard", {{"host", host}, {"hosts", hosts}}}});
+}
+
 }  // namespace
 
-int run_suite(const Suite& s, std::optional<RunStore> resumed, const DriverOptions& o) {
+std::vector<std::string> shard_units(const Suite& s) { return s.units.empty() ? s.keys : s.units; }
+
+Suite restrict_suite(const Suite& s, const std::vector<size_t>& keep) {
+  Suite r = s;
+  r.cases.clear(), r.keys.clear(), r.labels.clear(), r.timeouts.clear(), r.units.clear();
+  for (size_t i : keep) {
+    r.cases.push_back(s.cases[i]);
+    r.keys.push_back(s.keys[i]);
+    r.labels.push_back(s.labels[i]);
+    r.timeouts.push_back(s.timeouts[i]);
+    if (!s.units.empty()) r.units.push_back(s.units[i]);
+  }
+  const auto at = std::make_shared<const std::vector<size_t>>(keep);
+  if (s.item) r.item = [f = s.item, at](size_t i) { return f((*at)[i]); };
+  if (s.same_worker) r.same_worker = [f = s.same_worker, at](size_t i, size_t j) { return f((*at)[i], (*at)[j]); };
+  if (s.prepare)
+    r.prepare = [f = s.prepare, at](const std::vector<size_t>& group) {
+      std::vector<size_t> original;
+      for (size_t i : group) original.push_back((*at)[i]);
+      f(original);
+    };
+  if (s.unrun) r.unrun = [f = s.unrun, at](size_t i, Status st, const std::string& why) { return f((*at)[i], st, why); };
+  return r;
+}
+
+int run_suite(const Suite& whole, std::optional<RunStore> resumed, const DriverOptions& o) {
   install_interrupt_handler();
-  if (s.cases.empty()) throw std::runtime_error("the plan is empty");
+  if (whole.cases.empty()) throw std::runtime_error("the plan is empty");
+  // A shard runs its slice of the plan: a new one as asked, a resumed one as its settings.json says.
+  std::optional<PlanShard> shard = o.shard;
+  if (resumed && resumed->settings().contains("shard")) shard = plan_shard_from_json(resumed->settings()["shard"]);
+  const Suite s = shard ? restrict_suite(whole, cases_of_shard(shard_units(whole), shard->shard)) : whole;
+  if (shard) {
+    fmt::print(stderr, "Shard {}/{} of plan {}: {} of its {} cases\n", shard->shard.index, shard->shard.count,
+               shard->plan_hash.substr(0, 12), s.cases.size(), whole.cases.size());
+    if (s.cases.empty()) {
+      // No folder either: an empty shard has no case that plan-status could count as missing.
+      fmt::print(stderr, "Nothing to run: the plan has fewer units (model files) than shards.\n");
+      return 0;
+    }
+  }
   std::set<std::string> done;
   if (resumed) {
     for (const auto& r : resumed->load_lines()) done.insert(s.key_of(r));
     fmt::print(stderr, "Resuming {}: {} of {} cases already done\n", resumed->dir().string(), done.size(), s.cases.size());
+    if (shard) note_resuming_host(*resumed);
   }
-  RunStore store = resumed ? std::move(*resumed) : new_run(s, o);
+  RunStore store = resumed ? std::move(*resumed) : new_run(s, o, shard, whole.cases.size());
   fmt::print(stderr, "Plan:\n{}\nRun folder: {}\n", s.description, store.dir().string());
 
   CaseLoop loop(s, store, o, done);

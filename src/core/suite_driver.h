@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "core/shard.h"
 #include "core/status.h"
 #include "core/store.h"
 #include "core/text_table.h"
@@ -26,6 +27,9 @@ struct Suite {
   std::vector<nlohmann::json> cases;
   std::vector<std::string> keys, labels;
   std::vector<double> timeouts;
+  // Each case's shard unit (core/shard.h): cases of one unit stay in one shard, as a model file's do
+  // so its worker keeps it loaded. Empty: every case a unit of its own.
+  std::vector<std::string> units;
   CsvSchema csv;
   // WorkerRequest::options; the driver adds "run_dir", the run folder, for files a suite's cases share.
   nlohmann::json worker_options = nlohmann::json::object();
@@ -80,9 +84,19 @@ struct DriverOptions {
   OutputFormat output = OutputFormat::table;
   bool verbose = false;  // copy the workers' output to stderr
   double cooldown = 0;   // pause this fraction of each case's time after it
+  // A new run that is one shard of a plan file (`--plan F --shard K/N`): only that slice of the
+  // suite's cases runs, and settings.json says which. A resumed run takes its own from settings.json.
+  std::optional<PlanShard> shard;
   // Writes the report once the run ends (empty: none); its failure is the callee's to report.
   std::function<void(const std::filesystem::path& run_dir)> report;
 };
+
+// Each case's shard unit: Suite::units, or its key where the suite names none.
+std::vector<std::string> shard_units(const Suite& s);
+
+// The suite restricted to the cases `keep` (indices into s's cases, in order): its functions see the
+// original indices, so a suite's closures over its whole plan serve a slice of it unchanged.
+Suite restrict_suite(const Suite& s, const std::vector<size_t>& keep);
 
 // Runs the plan's pending cases into `resumed` (an open run) or a new run under `o.measurements`.
 // Returns the exit code: 0 every case ran or was skipped with a reason, 3 some case failed,

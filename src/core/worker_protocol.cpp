@@ -17,6 +17,7 @@ int serve_worker_request(const WorkerRequest& req, SuiteWorker& worker) {
     const bool last = i + 1 == req.cases.size();
     if (req.cooldown > 0 && wall_s > 0 && (!last || req.cool_after_last))
       std::this_thread::sleep_for(std::chrono::duration<double>(req.cooldown * wall_s));
+    if (!last && worker.retire()) return kWorkerRetiredExit;
   }
   return 0;
 }

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
+#include "core/json_number.h"
 
 namespace mtb {
 
@@ -17,7 +18,7 @@ struct WorkerRequest {
   nlohmann::json options = nlohmann::json::object();  // the suite's run settings (a server's URL, a cache)
 };
 
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(WorkerRequest, suite, cases, cooldown, cool_after_last, options)
+MTB_JSON_TYPE_WITH_DEFAULT(WorkerRequest, suite, cases, cooldown, cool_after_last, options)
 
 // The child side of a suite: measures one case item into its record (as JSON). One object serves a
 // whole request, so it may keep state between cases (the LLM suite keeps a model loaded). Expected
@@ -26,11 +27,18 @@ class SuiteWorker {
  public:
   virtual ~SuiteWorker() = default;
   virtual nlohmann::json run(const nlohmann::json& item) = 0;
+  // True after a case that leaves the process unfit for the next (an allocation failed: what the
+  // failed case held may not come back to the heap). The worker then ends, and the driver gives the
+  // cases left a fresh process.
+  virtual bool retire() const { return false; }
 };
+
+// The exit code of a worker that retired after a recorded case, its group unfinished.
+inline constexpr int kWorkerRetiredExit = 75;
 
 // Runs the request's cases in order through `worker`, writing each record on kResultFd as soon as it
 // is measured and pausing `cooldown` x the case's wall time (its record's wall_s) after it: the one
-// cooldown of every suite. Returns the worker's exit code.
+// cooldown of every suite. Returns the worker's exit code (kWorkerRetiredExit when it retired early).
 int serve_worker_request(const WorkerRequest& req, SuiteWorker& worker);
 
 }  // namespace mtb

@@ -2,11 +2,16 @@
 
 #include <fmt/format.h>
 
+#include <filesystem>
+#include <new>
 #include <numeric>
 
 #include "core/nvml.h"
 #include "core/process_memory.h"
 #include "core/rng.h"
+#include "core/swap_activity.h"
+#include "core/system_info.h"
+#include "core/text_table.h"
 #include "llm/derived.h"
 
 namespace mtb {
@@ -135,7 +140,31 @@ void serve_load(const Clock& clock, LlmSession& session, const CaseSpec& c, cons
   if (!plan.empty()) r.tokens_hash = tokens_hash({plan.front().prompt});
 }
 
+// Memory free on the case's device now: the backend's own figure for a GPU, MemAvailable for the CPU.
+uint64_t device_free_memory(LlmBackend& backend, const std::string& device) {
+  if (device == "cpu") return available_host_memory();
+  for (const auto& d : backend.devices())
+    if (d.name == device) return d.memory_free;
+  return 0;
+}
+
+MemoryNeed memory_need(const CaseInput& in, int64_t n_ctx, bool weights_kept) {
+  MemoryNeed n;
+  std::error_code ec;
+  if (!weights_kept) n.weights = std::filesystem::file_size(in.model_path, ec);
+  if (ec) n.weights = 0;
+  n.kv_cache = in.shape.kv_bytes_per_token() * uint64_t(n_ctx) * uint64_t(std::max(1, in.spec.batch));
+  return n;
+}
+
 }  // namespace
+
+std::string beyond_memory(const MemoryNeed& need, uint64_t free, const std::string& device) {
+  if (free == 0 || need.total() <= free) return "";
+  return fmt::format("needs {} (weights {} + KV cache {}), more than the {} free on the {} now: skipped before loading",
+                     format_bytes(need.total()), format_bytes(need.weights), format_bytes(need.kv_cache),
+                     format_bytes(free), device);
+}
 
 int64_t case_context(const CaseSpec& c) { return int64_t(c.n_depth) + c.n_prompt + c.n_gen + 1; }
 
@@ -164,6 +193,8 @@ Record run_case(LlmBackend& backend, const CaseInput& in, const std::function<vo
   const CaseSpec& c = in.spec;
   const double wall0 = clock.now_s();
   reset_peak_rss();
+  auto swapped_so_far = [&env] { return env.swapped_so_far ? env.swapped_so_far() : swapped_bytes_so_far(); };
+  const std::optional<uint64_t> swapped0 = swapped_so_far();
   LoadedModel own;  // without a caller's slot the session lives for this case only
   LoadedModel& slot = keep ? *keep : own;
   Record r;
@@ -188,6 +219,7 @@ Record run_case(LlmBackend& backend, const CaseInput& in, const std::function<vo
     r.error = std::move(why);
     r.peak_rss_bytes = peak_rss_bytes();
     r.wall_s = seconds_since(clock, wall0);
+    if (const auto swapped1 = swapped_so_far(); swapped0 && swapped1) r.swapped_bytes = *swapped1 - std::min(*swapped0, *swapped1);
     return r;
   };
 
@@ -201,6 +233,13 @@ Record run_case(LlmBackend& backend, const CaseInput& in, const std::function<vo
   r.tokens_hash = tokens_hash(c.n_prompt > 0 ? prompt : first);
 
   release_other_weights(slot, req);
+  // The pre-flight: a case that cannot fit is skipped with both figures, not left to fail mid-load
+  // (or to swap). A server holds its model in its own process, maybe on another machine.
+  if (c.backend != "server") {
+    const uint64_t free = env.free_memory ? env.free_memory(c.device) : device_free_memory(backend, c.device);
+    if (const std::string why = beyond_memory(memory_need(in, n_ctx, slot.session != nullptr), free, c.device); !why.empty())
+      return finish(Status::skipped, why);
+  }
   // GPU telemetry where NVML is present: the state at start and end, and the energy counter.
   const bool gpu = c.device == "cuda" && Nvml::get().available();
   if (auto snap = gpu ? Nvml::get().snapshot() : std::nullopt) r.device_context["start"] = to_json(*snap);
@@ -248,6 +287,9 @@ Record run_case(LlmBackend& backend, const CaseInput& in, const std::function<vo
   } catch (const Unsupported& e) {
     slot.session.reset();  // a session that threw mid-case is not trusted with the next one
     return finish(Status::skipped, e.what());
+  } catch (const std::bad_alloc&) {
+    slot.session.reset();
+    return finish(Status::failed, "out of memory: an allocation failed (std::bad_alloc)");
   } catch (const std::exception& e) {
     slot.session.reset();
     return finish(Status::failed, e.what());

@@ -44,11 +44,27 @@ struct LoadedModel {
   LoadRequest loaded_with;
 };
 
-// What the harness measures with: the clock, and when prompt and generation stop repeating.
+// What the harness measures with: the clock, when prompt and generation stop repeating, and what it
+// reads of the machine (the tests script them; empty: the machine's own).
 struct HarnessEnv {
   const Clock* clock = &steady_clock();
   StoppingRule* stopping = nullptr;  // null: the case's --ci-stop (MedianWithin(ci_stop, kMinRepsForStop))
+  // Bytes free on a device now, for the pre-flight (0: unknown, no check); empty: the backend's
+  // report for a GPU, MemAvailable for the CPU.
+  std::function<uint64_t(const std::string& device)> free_memory;
+  // Bytes the machine has swapped so far (nullopt: unknown); empty: /proc/vmstat.
+  std::function<std::optional<uint64_t>()> swapped_so_far;
 };
+
+// What a case needs in memory before it runs: its weights (the model file; none when the kept model
+// already holds them) and its KV cache (every sequence's context, 2-byte elements).
+struct MemoryNeed {
+  uint64_t weights = 0, kv_cache = 0;
+  uint64_t total() const { return weights + kv_cache; }
+};
+// Why a case needing `need` cannot fit in `free` bytes of `device`, both figures said; "" when it fits
+// or `free` is unknown (0).
+std::string beyond_memory(const MemoryNeed& need, uint64_t free, const std::string& device);
 
 // Throws nothing for expected failures: they come back as a failed/skipped record.
 // `progress` (may be empty) hears short human lines as the case advances. `keep` (may be null): the

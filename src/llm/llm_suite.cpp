@@ -76,6 +76,7 @@ Suite llm_suite(const LlmAxes& axes, const std::vector<CaseSpec>& cases, const n
   s.kind = "llm_benchmarks";
   s.description = describe_plan(axes, cases.size());
   set_cases(s, cases);
+  for (const auto& c : cases) s.units.push_back(c.model + "|" + c.precision);  // a model file: one shard loads it
   s.csv = llm_csv_schema();
   s.worker_options = backend_options;
   s.key_of = [](const nlohmann::json& r) { return r.get<CaseSpec>().key(); };
@@ -86,7 +87,7 @@ Suite llm_suite(const LlmAxes& axes, const std::vector<CaseSpec>& cases, const n
     return nlohmann::json{{"case", (*plan)[i]}, {"model_path", files->path_for((*plan)[i]).string()}};
   };
   s.same_worker = [plan](size_t i, size_t j) { return worker_key((*plan)[i]) == worker_key((*plan)[j]); };
-  // The group's files side by side: bf16 first, then its quantizations at once.
+  // The group's files side by side (bf16 first only where q4_k_m is made from it).
   s.prepare = [plan](const std::vector<size_t>& group) {
     const CaseSpec& first = (*plan)[group.front()];
     std::vector<std::string> precisions;

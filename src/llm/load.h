@@ -11,6 +11,7 @@
 
 #include "core/stats.h"
 #include "core/tokens.h"
+#include "core/json_number.h"
 
 namespace mtb {
 
@@ -82,12 +83,12 @@ struct LoadMetrics {
 // reason and left out of the latencies.
 LoadMetrics load_metrics(const std::vector<RequestRow>& rows, const LoadSettings& s);
 
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(LoadSettings, concurrency, request_rate, burstiness, num_requests,
+MTB_JSON_TYPE_WITH_DEFAULT(LoadSettings, concurrency, request_rate, burstiness, num_requests,
                                                 duration_s, warmup_requests, shared_prefix, slo_ttft_ms, slo_tpot_ms)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RequestRow, send_s, first_token_s, end_s, token_s, prompt_tokens,
+MTB_JSON_TYPE_WITH_DEFAULT(RequestRow, send_s, first_token_s, end_s, token_s, prompt_tokens,
                                                 output_tokens, error)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Percentiles, n, mean, median, p90, p99)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(LoadMetrics, completed, failed, failures, duration_s, request_throughput,
+MTB_JSON_TYPE_WITH_DEFAULT(Percentiles, n, mean, median, p90, p99)
+MTB_JSON_TYPE_WITH_DEFAULT(LoadMetrics, completed, failed, failures, duration_s, request_throughput,
                                                 output_throughput, total_throughput, goodput, ttft_ms, tpot_ms, itl_ms,
                                                 e2e_ms)
 

@@ -33,6 +33,10 @@ std::string Record::noise_flag() const {
   return fmt::format("tg cv {:.1f}% > {:.0f}%", 100 * gen_tps.cv(), 100 * kNoisyCv);
 }
 
+std::string Record::swap_flag() const {
+  return swapped_bytes.value_or(0) > 0 ? "swapped " + format_bytes(*swapped_bytes) : "";
+}
+
 namespace {
 
 using R = Record;
@@ -56,6 +60,16 @@ std::string gib(uint64_t b) { return num(double(b) / (1ull << 30)); }
 // A console figure that is there only when measured.
 std::string shown(double v, const char* f) { return v > 0 ? fmt::format(fmt::runtime(f), v) : std::string("-"); }
 bool is_load(const R& r) { return r.spec.load.active(); }
+
+// swapped_bytes: in the JSON and the CSV where known, absent (an empty cell) where not.
+F swapped_field() {
+  F f;
+  f.key = "swapped_bytes";
+  f.get = [](const R& r) { return nlohmann::json(r.swapped_bytes.value_or(0)); };
+  f.set = [](R& r, const nlohmann::json& j) { r.swapped_bytes = j.get<uint64_t>(); };
+  f.present = [](const R& r) { return r.swapped_bytes.has_value(); };
+  return f.csv("swapped_bytes", [](const R& r) { return r.swapped_bytes ? std::to_string(*r.swapped_bytes) : ""; }).unit("B");
+}
 
 template <class Pred>
 auto any(Pred p) {
@@ -93,6 +107,7 @@ const FieldTable<Record>& record_fields() {
             std::string s = to_string(r.status);
             if (!r.error.empty()) s += ": " + r.error;
             if (const auto noisy = r.noise_flag(); !noisy.empty()) s += ", noisy: " + noisy;
+            if (const auto swapped = r.swap_flag(); !swapped.empty()) s += ", " + swapped;
             return s;
           }),
           field<&R::error>("error").csv("error"),
@@ -114,6 +129,7 @@ const FieldTable<Record>& record_fields() {
           field<&R::model_arch>("model_type").csv("model_type"),
           field<&R::device_name>("device_name").csv("device_name"),
           field<&R::peak_device_bytes>("peak_device_bytes").csv("peak_device_bytes").unit("B"),
+          swapped_field(),
           field<&R::tokens_hash>("tokens_hash").csv("tokens_hash"),
           field<&R::started_at>("started_at").csv("started_at"),
           field<&R::roofline>("roofline"),

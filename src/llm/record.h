@@ -3,6 +3,7 @@
 #pragma once
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -71,6 +72,9 @@ struct Record {
   // Memory: peak resident set of the worker process; device bytes where the backend has a device.
   uint64_t peak_rss_bytes = 0;
   uint64_t peak_device_bytes = 0;
+  // Bytes the machine swapped in and out while the case ran (all processes; nullopt: unknown, not
+  // Linux). Above 0 the case is flagged: its timings include waits on the disk.
+  std::optional<uint64_t> swapped_bytes;
   // THE peak memory figure (tables, charts, the ancestor's peak_memory_gib): the device's peak where
   // the case ran on one (the ancestor's meaning: MLX's peak on Apple's unified memory), else the
   // resident set. Not their sum: the resident set counts the model file's pages that the loader
@@ -99,6 +103,8 @@ struct Record {
 
   // "" or why the generation figure is noisy ("tg cv 3.4% > 2%"): printed and charted beside it.
   std::string noise_flag() const;
+  // "" or "swapped 12 MiB": printed beside the status.
+  std::string swap_flag() const;
 };
 
 // The record's fields, each declared once (core/fields.h): its JSON, benchmark_results.csv (the

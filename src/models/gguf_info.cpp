@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <climits>
 #include <fstream>
 #include <memory>
 #include <stdexcept>
@@ -17,15 +19,20 @@ struct GgufFree {
   void operator()(gguf_context* c) const { gguf_free(c); }
 };
 
+// A count stored as any of the integer types writers use, or `fallback` where it is absent, of
+// another type, negative or beyond an int: no model has 2^31 layers, and such a value is damage
+// that would otherwise wrap into the shape (a division of INT64_MIN by -1, found by fuzzing).
 int64_t u32_or(const gguf_context* ctx, const std::string& key, int64_t fallback) {
   const int64_t id = gguf_find_key(ctx, key.c_str());
   if (id < 0) return fallback;
+  int64_t v = fallback;
   switch (gguf_get_kv_type(ctx, id)) {
-    case GGUF_TYPE_UINT32: return gguf_get_val_u32(ctx, id);
-    case GGUF_TYPE_INT32: return gguf_get_val_i32(ctx, id);
-    case GGUF_TYPE_UINT64: return static_cast<int64_t>(gguf_get_val_u64(ctx, id));
-    default: return fallback;
+    case GGUF_TYPE_UINT32: v = gguf_get_val_u32(ctx, id); break;
+    case GGUF_TYPE_INT32: v = gguf_get_val_i32(ctx, id); break;
+    case GGUF_TYPE_UINT64: v = static_cast<int64_t>(std::min<uint64_t>(gguf_get_val_u64(ctx, id), INT64_MAX)); break;
+    default: break;
   }
+  return v >= 0 && v <= INT_MAX ? v : fallback;
 }
 
 // llama_ftype values mtb synthesizes: llama.cpp's name for each and mtb's precision name.

@@ -10,7 +10,9 @@
 #include <optional>
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <set>
 
+#include "core/json_number.h"
 #include "models/safetensors.h"
 #include "models/tensor_source.h"
 #include "models/zoo.h"
@@ -35,13 +37,17 @@ fs::path resolve_folder(const fs::path& p) {
   throw std::runtime_error(fmt::format("model folder {}: no config.json (not a Hugging Face checkpoint folder)", p.string()));
 }
 
-nlohmann::json read_json(const fs::path& p) {
-  std::ifstream in(p);
+std::string read_text(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
   if (!in) throw std::runtime_error(fmt::format("cannot open {}", p.string()));
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+nlohmann::json parse_json(const std::string& text, const fs::path& where) {
   try {
-    return nlohmann::json::parse(in);
+    return nlohmann::json::parse(text);
   } catch (const nlohmann::json::exception& e) {
-    throw std::runtime_error(fmt::format("{}: not valid JSON ({})", p.string(), e.what()));
+    throw std::runtime_error(fmt::format("{}: not valid JSON ({})", where.string(), e.what()));
   }
 }
 
@@ -72,26 +78,24 @@ std::string gguf_name(std::string hf, const std::string& arch) {
   return "blk." + m[1].str() + "." + out;
 }
 
+bool inside_folder(const std::string& name) {
+  const fs::path p(name);
+  return !name.empty() && p.is_relative() && std::none_of(p.begin(), p.end(), [](const fs::path& c) { return c == ".."; });
+}
+
 template <class T>
 T get_or(const nlohmann::json& j, const char* k, T fallback) {
-  return j.contains(k) && !j[k].is_null() ? j[k].get<T>() : fallback;
+  return j.contains(k) && !j[k].is_null() ? json_get<T>(j[k]) : fallback;
 }
 
 class HfSource final : public TensorSource {
  public:
   explicit HfSource(const fs::path& p) : dir_(resolve_folder(p)) {
-    read_config(read_json(dir_ / "config.json"));
+    cfg_ = parse_hf_config(read_text(dir_ / "config.json"), dir_ / "config.json", rope_factors_);
+    cfg_.name = dir_.filename().string();
     std::vector<fs::path> files;
-    if (fs::exists(dir_ / "model.safetensors.index.json")) {
-      const auto idx = read_json(dir_ / "model.safetensors.index.json");
-      if (!idx.contains("weight_map") || !idx["weight_map"].is_object())
-        throw std::runtime_error(fmt::format("{}: no weight_map", (dir_ / "model.safetensors.index.json").string()));
-      std::map<std::string, bool> seen;
-      for (auto it = idx["weight_map"].begin(); it != idx["weight_map"].end(); ++it)
-        if (!seen[it->get<std::string>()]) {
-          seen[it->get<std::string>()] = true;
-          files.push_back(dir_ / it->get<std::string>());
-        }
+    if (const fs::path index = dir_ / "model.safetensors.index.json"; fs::exists(index)) {
+      for (const auto& f : parse_safetensors_index(read_text(index), index)) files.push_back(dir_ / f);
     } else {
       for (const auto& e : fs::directory_iterator(dir_))
         if (e.path().extension() == ".safetensors") files.push_back(e.path());
@@ -179,74 +183,6 @@ class HfSource final : public TensorSource {
     return sign * std::ldexp(float(mant | 0x400), exp - 25);
   }
 
-  void read_config(nlohmann::json j) {
-    const fs::path where = dir_ / "config.json";
-    if (j.contains("text_config")) j = j["text_config"];  // Gemma 3 multimodal: the text model's numbers
-    const std::string type = get_or<std::string>(j, "model_type", "");
-    if (type == "qwen2" || type == "qwen3" || type == "llama") cfg_.arch = type;
-    else if (type == "gemma3_text" || type == "gemma3") cfg_.arch = "gemma3";
-    else throw std::runtime_error(fmt::format("{}: model_type '{}' is not one the torch backend implements "
-                                              "(qwen2, qwen3, llama, gemma3)", where.string(), type));
-    // Whole numbers within what any model has: a zero, a negative or an absurd count is the file's
-    // error, named, not a division by zero or a size that wraps in the library below.
-    auto whole = [&](const char* k, int64_t lo, int64_t hi, std::optional<int64_t> fallback) -> int {
-      if (!j.contains(k) || j[k].is_null()) {
-        if (fallback) return int(*fallback);
-        throw std::runtime_error(fmt::format("{}: {} is missing", where.string(), k));
-      }
-      if (!j[k].is_number_integer()) throw std::runtime_error(fmt::format("{}: {} is not a whole number: {}", where.string(), k, j[k].dump()));
-      const int64_t v = j[k].is_number_unsigned() && j[k].get<uint64_t>() > uint64_t(INT64_MAX) ? INT64_MAX : j[k].get<int64_t>();
-      if (v < lo || v > hi)
-        throw std::runtime_error(fmt::format("{}: {} is {}; a model has {} to {}", where.string(), k, j[k].dump(), lo, hi));
-      return int(v);
-    };
-    cfg_.name = dir_.filename().string();
-    cfg_.hidden = whole("hidden_size", 1, 1 << 20, std::nullopt);
-    cfg_.layers = whole("num_hidden_layers", 1, 4096, std::nullopt);
-    cfg_.heads = whole("num_attention_heads", 1, 4096, std::nullopt);
-    cfg_.kv_heads = whole("num_key_value_heads", 1, cfg_.heads, cfg_.heads);
-    if (cfg_.heads % cfg_.kv_heads != 0)
-      throw std::runtime_error(fmt::format("{}: num_attention_heads {} is not a multiple of num_key_value_heads {}",
-                                           where.string(), cfg_.heads, cfg_.kv_heads));
-    cfg_.head_dim = whole("head_dim", 1, 1 << 16, std::max(1, cfg_.hidden / cfg_.heads));
-    cfg_.ffn = whole("intermediate_size", 1, 1 << 22, std::nullopt);
-    cfg_.vocab = whole("vocab_size", 1, 1 << 24, std::nullopt);
-    cfg_.n_ctx_train = whole("max_position_embeddings", 0, 1 << 30, 0);
-    cfg_.norm_eps = get_or<double>(j, "rms_norm_eps", 1e-6);
-    cfg_.rope_theta = get_or<double>(j, "rope_theta", 10000);
-    cfg_.qkv_bias = cfg_.arch == "qwen2" || get_or<bool>(j, "attention_bias", false);
-    cfg_.qk_norm = cfg_.arch == "qwen3" || cfg_.arch == "gemma3";
-    cfg_.is_swa.assign(cfg_.layers, false);
-    if (j.contains("rope_scaling") && j["rope_scaling"].is_object()) {
-      const auto& rs = j["rope_scaling"];
-      const std::string rt = get_or<std::string>(rs, "rope_type", get_or<std::string>(rs, "type", ""));
-      if (rt == "linear") cfg_.rope_freq_scale = 1.0 / get_or<double>(rs, "factor", 1);
-      else if (rt == "llama3") {
-        RopeScaling r{"llama3", get_or<double>(rs, "factor", 1), get_or<double>(rs, "low_freq_factor", 1),
-                      get_or<double>(rs, "high_freq_factor", 4), get_or<int>(rs, "original_max_position_embeddings", 8192)};
-        rope_factors_ = llama3_rope_factors(r, cfg_.rope_theta, cfg_.head_dim);
-        cfg_.rope_freq_factors = true;
-      } else if (!rt.empty() && rt != "default") {
-        throw std::runtime_error(fmt::format("{}: rope_scaling type '{}' is not implemented", where.string(), rt));
-      }
-    }
-    if (cfg_.arch == "gemma3") {
-      cfg_.post_norms = true;
-      cfg_.activation = "gelu_tanh";
-      cfg_.embed_scale = std::sqrt(double(cfg_.hidden));
-      cfg_.rope_local_theta = get_or<double>(j, "rope_local_base_freq", 10000);
-      cfg_.sliding_window = whole("sliding_window", 0, 1 << 30, 0);
-      cfg_.attn_scale = 1.0 / std::sqrt(get_or<double>(j, "query_pre_attn_scalar", cfg_.head_dim));
-      if (j.contains("layer_types") && j["layer_types"].is_array()) {
-        for (int l = 0; l < cfg_.layers && l < int(j["layer_types"].size()); ++l)
-          cfg_.is_swa[l] = j["layer_types"][l] == "sliding_attention";
-      } else {
-        const int pattern = whole("sliding_window_pattern", 0, 4096, 6);
-        for (int l = 0; l < cfg_.layers; ++l) cfg_.is_swa[l] = pattern == 0 || l % pattern < pattern - 1;
-      }
-    }
-  }
-
   fs::path dir_;
   ModelConfig cfg_;
   std::vector<std::unique_ptr<SafetensorsFile>> shards_;
@@ -257,6 +193,93 @@ class HfSource final : public TensorSource {
 };
 
 }  // namespace
+
+ModelConfig parse_hf_config(const std::string& text, const fs::path& where, std::vector<float>& rope_factors) {
+  nlohmann::json j = parse_json(text, where);
+  if (!j.is_object()) throw std::runtime_error(fmt::format("{}: not a JSON object", where.string()));
+  ModelConfig cfg;
+  rope_factors.clear();
+  if (j.contains("text_config")) j = j["text_config"];  // Gemma 3 multimodal: the text model's numbers
+  const std::string type = get_or<std::string>(j, "model_type", "");
+  if (type == "qwen2" || type == "qwen3" || type == "llama") cfg.arch = type;
+  else if (type == "gemma3_text" || type == "gemma3") cfg.arch = "gemma3";
+  else throw std::runtime_error(fmt::format("{}: model_type '{}' is not one the torch backend implements "
+                                            "(qwen2, qwen3, llama, gemma3)", where.string(), type));
+  // Whole numbers within what any model has: a zero, a negative or an absurd count is the file's
+  // error, named, not a division by zero or a size that wraps in the library below.
+  auto whole = [&](const char* k, int64_t lo, int64_t hi, std::optional<int64_t> fallback) -> int {
+    if (!j.contains(k) || j[k].is_null()) {
+      if (fallback) return int(*fallback);
+      throw std::runtime_error(fmt::format("{}: {} is missing", where.string(), k));
+    }
+    if (!j[k].is_number_integer()) throw std::runtime_error(fmt::format("{}: {} is not a whole number: {}", where.string(), k, j[k].dump()));
+    const int64_t v = j[k].is_number_unsigned() && j[k].get<uint64_t>() > uint64_t(INT64_MAX) ? INT64_MAX : j[k].get<int64_t>();
+    if (v < lo || v > hi)
+      throw std::runtime_error(fmt::format("{}: {} is {}; a model has {} to {}", where.string(), k, j[k].dump(), lo, hi));
+    return int(v);
+  };
+  cfg.hidden = whole("hidden_size", 1, 1 << 20, std::nullopt);
+  cfg.layers = whole("num_hidden_layers", 1, 4096, std::nullopt);
+  cfg.heads = whole("num_attention_heads", 1, 4096, std::nullopt);
+  cfg.kv_heads = whole("num_key_value_heads", 1, cfg.heads, cfg.heads);
+  if (cfg.heads % cfg.kv_heads != 0)
+    throw std::runtime_error(fmt::format("{}: num_attention_heads {} is not a multiple of num_key_value_heads {}",
+                                         where.string(), cfg.heads, cfg.kv_heads));
+  cfg.head_dim = whole("head_dim", 1, 1 << 16, std::max(1, cfg.hidden / cfg.heads));
+  cfg.ffn = whole("intermediate_size", 1, 1 << 22, std::nullopt);
+  cfg.vocab = whole("vocab_size", 1, 1 << 24, std::nullopt);
+  cfg.n_ctx_train = whole("max_position_embeddings", 0, 1 << 30, 0);
+  cfg.norm_eps = get_or<double>(j, "rms_norm_eps", 1e-6);
+  cfg.rope_theta = get_or<double>(j, "rope_theta", 10000);
+  cfg.qkv_bias = cfg.arch == "qwen2" || get_or<bool>(j, "attention_bias", false);
+  cfg.qk_norm = cfg.arch == "qwen3" || cfg.arch == "gemma3";
+  cfg.is_swa.assign(cfg.layers, false);
+  if (j.contains("rope_scaling") && j["rope_scaling"].is_object()) {
+    const auto& rs = j["rope_scaling"];
+    const std::string rt = get_or<std::string>(rs, "rope_type", get_or<std::string>(rs, "type", ""));
+    if (rt == "linear") cfg.rope_freq_scale = 1.0 / get_or<double>(rs, "factor", 1);
+    else if (rt == "llama3") {
+      RopeScaling r{"llama3", get_or<double>(rs, "factor", 1), get_or<double>(rs, "low_freq_factor", 1),
+                    get_or<double>(rs, "high_freq_factor", 4), get_or<int>(rs, "original_max_position_embeddings", 8192)};
+      rope_factors = llama3_rope_factors(r, cfg.rope_theta, cfg.head_dim);
+      cfg.rope_freq_factors = true;
+    } else if (!rt.empty() && rt != "default") {
+      throw std::runtime_error(fmt::format("{}: rope_scaling type '{}' is not implemented", where.string(), rt));
+    }
+  }
+  if (cfg.arch == "gemma3") {
+    cfg.post_norms = true;
+    cfg.activation = "gelu_tanh";
+    cfg.embed_scale = std::sqrt(double(cfg.hidden));
+    cfg.rope_local_theta = get_or<double>(j, "rope_local_base_freq", 10000);
+    cfg.sliding_window = whole("sliding_window", 0, 1 << 30, 0);
+    cfg.attn_scale = 1.0 / std::sqrt(get_or<double>(j, "query_pre_attn_scalar", cfg.head_dim));
+    if (j.contains("layer_types") && j["layer_types"].is_array()) {
+      for (int l = 0; l < cfg.layers && l < int(j["layer_types"].size()); ++l)
+        cfg.is_swa[l] = j["layer_types"][l] == "sliding_attention";
+    } else {
+      const int pattern = whole("sliding_window_pattern", 0, 4096, 6);
+      for (int l = 0; l < cfg.layers; ++l) cfg.is_swa[l] = pattern == 0 || l % pattern < pattern - 1;
+    }
+  }
+  return cfg;
+}
+
+std::vector<std::string> parse_safetensors_index(const std::string& text, const fs::path& where) {
+  const nlohmann::json idx = parse_json(text, where);
+  if (!idx.is_object() || !idx.contains("weight_map") || !idx["weight_map"].is_object())
+    throw std::runtime_error(fmt::format("{}: no weight_map", where.string()));
+  std::vector<std::string> files;
+  std::set<std::string> seen;
+  for (const auto& [tensor, file] : idx["weight_map"].items()) {
+    // A shard is a file in the index's folder: a name that leaves it is refused, not opened.
+    if (!file.is_string() || !inside_folder(file.get<std::string>()))
+      throw std::runtime_error(fmt::format("{}: weight_map[\"{}\"] is {}, not a file in this folder", where.string(),
+                                           tensor, file.dump()));
+    if (seen.insert(file.get<std::string>()).second) files.push_back(file.get<std::string>());
+  }
+  return files;
+}
 
 std::unique_ptr<TensorSource> open_hf_source(const fs::path& folder) { return std::make_unique<HfSource>(folder); }
 

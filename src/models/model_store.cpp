@@ -4,12 +4,14 @@
 #include <fmt/ranges.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <future>
 #include <set>
 #include <stdexcept>
 #include <thread>
 
+#include "models/cache_integrity.h"
 #include "models/zoo.h"
 
 #ifndef MTB_LLAMACPP_DIR
@@ -40,19 +42,34 @@ uint64_t spec_hash(const ModelSpec& s) {
   return h;
 }
 
-// Writes through a temporary name and renames, so an interrupted synthesis never leaves a file
-// that a later run would take for a finished one.
+// Writes through a temporary name (the pid in it: remove_dead_temporaries finds a killed one's) and
+// renames, so an interrupted synthesis never leaves a file that a later run would take for a
+// finished one; the size and checksum are recorded before the rename.
 template <typename Fn>
 void produce(const fs::path& dest, Fn&& write) {
   const fs::path tmp = dest.string() + fmt::format(".tmp{}", getpid());
   try {
     write(tmp);
+    record_integrity(tmp, dest);
   } catch (...) {
     std::error_code ec;
     fs::remove(tmp, ec);
     throw;
   }
   fs::rename(tmp, dest);
+}
+
+// A cached file that is whole, by its recorded size and checksum; a damaged one is removed (and
+// said), so it is made again rather than loaded.
+bool whole_in_cache(const fs::path& file) {
+  if (!fs::exists(file)) return false;
+  const std::string problem = integrity_problem(file);
+  if (problem.empty()) return true;
+  fmt::print(stderr, "warning: the cached model {}: {}; it is made again\n", file.string(), problem);
+  std::error_code ec;
+  fs::remove(file, ec);
+  fs::remove(check_file_of(file), ec);
+  return false;
 }
 
 }  // namespace
@@ -103,18 +120,20 @@ ResolvedModel resolve_model(const std::string& model, const std::string& precisi
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) throw std::runtime_error(fmt::format("cannot create the model cache {}: {}", dir.string(), ec.message()));
+  remove_dead_temporaries(dir);
   r.path = dir / synthetic_file_name(*spec, precision, seed);
-  if (fs::exists(r.path)) return r;
+  if (whole_in_cache(r.path)) return r;
 
   const fs::path vocab = vocab_dir() / fmt::format("ggml-vocab-{}.gguf", spec->vocab);
   if (!fs::exists(vocab))
     throw std::runtime_error(fmt::format("tokenizer file {} not found: run scripts/setup.sh (or set MTB_VOCAB_DIR)", vocab.string()));
   r.created = true;
-  if (!is_quantized(precision)) {
+  // Float, q8_0 and q4_0 files are drawn straight from the seed (quantized ones as llama.cpp quantizes
+  // the bf16 file, without making it); q4_k_m starts from the bf16 model, as a user would.
+  if (synthesizes_directly(precision)) {
     produce(r.path, [&](const fs::path& tmp) { write_synthetic_gguf(*spec, precision, seed, vocab, tmp, progress); });
     return r;
   }
-  // Quantized files start from the bf16 model (the checkpoints' own precision), as a user would.
   const ResolvedModel base = resolve_model(model, "bf16", seed, progress);
   produce(r.path, [&](const fs::path& tmp) {
     quantize_gguf(base.path, tmp, precision, static_cast<int>(std::thread::hardware_concurrency()));
@@ -128,11 +147,12 @@ void synthesize_ahead(const std::string& model, const std::vector<std::string>& 
   if (!spec) return;
   std::set<std::string> missing;
   for (const std::string& p : precisions)
-    if (is_synth_precision(p) && is_quantized(p) && !fs::exists(cache_dir() / "models" / synthetic_file_name(*spec, p, seed)))
+    if (is_synth_precision(p) && is_quantized(p) && !whole_in_cache(cache_dir() / "models" / synthetic_file_name(*spec, p, seed)))
       missing.insert(p);
   if (missing.size() < 2) return;  // nothing to overlap
   try {
-    resolve_model(model, "bf16", seed, progress);
+    if (std::any_of(missing.begin(), missing.end(), [](const std::string& p) { return !synthesizes_directly(p); }))
+      resolve_model(model, "bf16", seed, progress);
   } catch (const std::exception&) {
     return;
   }

@@ -30,9 +30,9 @@ std::filesystem::path vocab_dir();
 ResolvedModel resolve_model(const std::string& model, const std::string& precision, uint64_t seed,
                             const ProgressFn& progress);
 
-// Synthesizes ahead the files of several precisions of one zoo model: its bf16 file first, then the
-// quantized files made from it side by side. llama.cpp's quantizer spends most of a file in one
-// thread, reading and writing tensors, so two or three overlap to about the time of the longest.
+// Synthesizes ahead the quantized files of several precisions of one zoo model, side by side (its
+// bf16 file first when one of them, q4_k_m, is made from it: llama.cpp's quantizer spends most of a
+// file in one thread, so two or three overlap to about the time of the longest).
 // Files already cached, a user's GGUF and an unknown name are left alone; what fails here fails
 // again, with its message, when resolve_model is called for it. `starting` hears which precisions
 // are being quantized, before the wait.

@@ -30,7 +30,7 @@ inline ProgressFn progress_line(const std::string& what) {
 // What synthesize_ahead calls as it starts quantizations side by side: one line naming them.
 inline std::function<void(const std::vector<std::string>&)> side_by_side_line(const std::string& model) {
   return [model](const std::vector<std::string>& made) {
-    fmt::print(stderr, "  quantizing {} to {} side by side ...\n", model, fmt::join(made, ", "));
+    fmt::print(stderr, "  making {} at {} side by side ...\n", model, fmt::join(made, ", "));
   };
 }
 

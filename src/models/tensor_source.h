@@ -76,6 +76,11 @@ class TensorSource {
 std::unique_ptr<TensorSource> open_tensor_source(const std::filesystem::path& path);
 std::unique_ptr<TensorSource> open_gguf_source(const std::filesystem::path& path);
 std::unique_ptr<TensorSource> open_hf_source(const std::filesystem::path& folder);
+// A Hugging Face folder's config.json and model.safetensors.index.json, from their text (`where`
+// names the file in errors, std::runtime_error): the architecture, with llama3's computed
+// rope_freqs.weight in `rope_factors` (else empty); the shard files the index names, each once.
+ModelConfig parse_hf_config(const std::string& text, const std::filesystem::path& where, std::vector<float>& rope_factors);
+std::vector<std::string> parse_safetensors_index(const std::string& text, const std::filesystem::path& where);
 
 // Undoes convert_hf_to_gguf's Q/K row permutation for llama (interleaved-pair RoPE) so the rows
 // follow the rotate-half order; `rows_per_head` = head_dim. Works on any element size.

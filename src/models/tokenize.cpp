@@ -30,10 +30,18 @@ Token Vocabulary::added_bos() const {
 
 std::vector<Token> Vocabulary::tokenize(const std::string& text, bool add_special) const {
   const auto len = static_cast<int32_t>(text.size());
-  const int n = -llama_tokenize(model_->vocab, text.data(), len, nullptr, 0, add_special, false);
-  std::vector<Token> tokens(static_cast<size_t>(std::max(n, 0)));
-  if (n > 0 && llama_tokenize(model_->vocab, text.data(), len, tokens.data(), n, add_special, false) != n)
-    throw std::runtime_error("tokenization failed");
+  int n = 0;
+  std::vector<Token> tokens;
+  // llama.cpp's pre-tokenizer throws std::invalid_argument through its C API on bytes that are not
+  // UTF-8 (found by fuzzing): said as this function's error, not an exception no caller expects.
+  try {
+    n = -llama_tokenize(model_->vocab, text.data(), len, nullptr, 0, add_special, false);
+    tokens.resize(static_cast<size_t>(std::max(n, 0)));
+    if (n > 0 && llama_tokenize(model_->vocab, text.data(), len, tokens.data(), n, add_special, false) != n)
+      throw std::runtime_error("tokenization failed");
+  } catch (const std::logic_error& e) {  // invalid_argument, out_of_range
+    throw std::runtime_error(fmt::format("the prompt text cannot be tokenized ({}): is it UTF-8 text?", e.what()));
+  }
   if (tokens.empty()) throw std::runtime_error("the prompt text gives no tokens");
   return tokens;
 }

@@ -49,7 +49,10 @@ ModelSpec qwen3(std::string name, std::string hf, int hidden, int layers, int he
   return s;
 }
 
-ModelSpec llama32(std::string name, std::string hf, int hidden, int layers, int heads, int head_dim) {
+// Llama 3.1 and 3.2: the llama3 RoPE scaling (factor 8 for 3.1, 32 for 3.2's small models), GQA
+// with 8 KV heads, the 128K context and 128256-token vocabulary of the whole family.
+ModelSpec llama3(std::string name, std::string hf, int hidden, int layers, int heads, int head_dim, int ffn,
+                 double rope_factor, bool tied) {
   ModelSpec s;
   s.name = std::move(name);
   s.hf_id = std::move(hf);
@@ -60,13 +63,13 @@ ModelSpec llama32(std::string name, std::string hf, int hidden, int layers, int 
   s.heads = heads;
   s.kv_heads = 8;
   s.head_dim = head_dim;
-  s.ffn = 8192;
+  s.ffn = ffn;
   s.vocab_size = 128256;
   s.context = 131072;
   s.rope_theta = 500000;
   s.norm_eps = 1e-5;
-  s.rope_scaling = {"llama3", 32.0, 1.0, 4.0, 8192};
-  s.tied_embeddings = true;
+  s.rope_scaling = {"llama3", rope_factor, 1.0, 4.0, 8192};
+  s.tied_embeddings = tied;
   return s;
 }
 
@@ -125,21 +128,34 @@ std::vector<ModelSpec> build_zoo() {
   z.push_back(qwen25("qwen-2.5-1.5b-it", "Qwen/Qwen2.5-1.5B-Instruct", 1536, 28, 12, 2, 8960, 151936, true));
   z.push_back(qwen25("qwen-2.5-3b-it", "Qwen/Qwen2.5-3B-Instruct", 2048, 36, 16, 2, 11008, 151936, true));
   z.push_back(qwen25("qwen-2.5-7b-it", "Qwen/Qwen2.5-7B-Instruct", 3584, 28, 28, 4, 18944, 152064, false));
+  // The several-GPU sizes, from huggingface.co/<hf_id>/blob/main/config.json (Qwen2ForCausalLM,
+  // transformers 4.43.1): hidden_size, num_hidden_layers, num_attention_heads, num_key_value_heads,
+  // intermediate_size and vocab_size as below; max_position_embeddings 32768, rms_norm_eps 1e-06,
+  // rope_theta 1e6, tie_word_embeddings false, QKV bias (Qwen2) for all three. The parameter counts
+  // these give are the checkpoints' to the parameter (safetensors total_size / 2; zoo_test.cpp).
+  z.push_back(qwen25("qwen-2.5-14b-it", "Qwen/Qwen2.5-14B-Instruct", 5120, 48, 40, 8, 13824, 152064, false));
+  z.push_back(qwen25("qwen-2.5-32b-it", "Qwen/Qwen2.5-32B-Instruct", 5120, 64, 40, 8, 27648, 152064, false));
+  z.push_back(qwen25("qwen-2.5-72b-it", "Qwen/Qwen2.5-72B-Instruct", 8192, 80, 64, 8, 29568, 152064, false));
   z.push_back(qwen25("deepseek-r1-distill-qwen-7b", "deepseek-ai/DeepSeek-R1-Distill-Qwen-7B", 3584, 28, 28, 4, 18944,
                      152064, false, 131072, 10000));
   z.push_back(qwen3("qwen-3-0.6b-it", "Qwen/Qwen3-0.6B", 1024, 28, 16, 8, 3072, true));
   z.push_back(qwen3("qwen-3-8b-it", "Qwen/Qwen3-8B", 4096, 36, 32, 8, 12288, false));
   z.push_back(qwen3("qwen-3-14b-it", "Qwen/Qwen3-14B", 5120, 40, 40, 8, 17408, false));
-  z.push_back(llama32("llama-3.2-1b-it", "meta-llama/Llama-3.2-1B-Instruct", 2048, 16, 32, 64));
-  z.push_back(llama32("llama-3.2-3b-it", "meta-llama/Llama-3.2-3B-Instruct", 3072, 28, 24, 128));
+  z.push_back(llama3("llama-3.2-1b-it", "meta-llama/Llama-3.2-1B-Instruct", 2048, 16, 32, 64, 8192, 32.0, true));
+  z.push_back(llama3("llama-3.2-3b-it", "meta-llama/Llama-3.2-3B-Instruct", 3072, 28, 24, 128, 8192, 32.0, true));
+  // Its config.json: hidden 8192, 80 layers, 64/8 heads, intermediate 28672, rope_theta 500000,
+  // rope_scaling {rope_type llama3, factor 8.0, low_freq_factor 1.0, high_freq_factor 4.0,
+  // original_max_position_embeddings 8192}, rms_norm_eps 1e-05, untied, 131072 positions.
+  z.push_back(llama3("llama-3.1-70b-it", "meta-llama/Llama-3.1-70B-Instruct", 8192, 80, 64, 128, 28672, 8.0, false));
   z.push_back(gemma3("gemma-3-1b-it", "google/gemma-3-1b-it", 1152, 26, 4, 1, 6912, 262144, 512, 32768, {}));
   z.push_back(gemma3("gemma-3-4b-it", "google/gemma-3-4b-it (text model)", 2560, 34, 8, 4, 10240, 262208, 1024, 131072,
                      {"linear", 8.0}));
   // Test specs: the real tokenizers and layer structure, 2 layers of width 64.
-  z.push_back(tiny("tiny", z[0]));
-  z.push_back(tiny("tiny-qwen3", z[5]));
-  z.push_back(tiny("tiny-llama", z[8]));
-  z.push_back(tiny("tiny-gemma3", z[10]));
+  auto named = [&z](const char* n) { return *std::find_if(z.begin(), z.end(), [n](const ModelSpec& s) { return s.name == n; }); };
+  z.push_back(tiny("tiny", named("qwen-2.5-0.5b-it")));
+  z.push_back(tiny("tiny-qwen3", named("qwen-3-0.6b-it")));
+  z.push_back(tiny("tiny-llama", named("llama-3.2-1b-it")));
+  z.push_back(tiny("tiny-gemma3", named("gemma-3-1b-it")));
   return z;
 }
 

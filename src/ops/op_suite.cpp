@@ -33,6 +33,9 @@ Suite op_suite(const OpAxes& axes, const std::vector<OpCase>& cases) {
   s.kind = "layer_benchmarks";
   s.description = describe_plan(axes, cases.size());
   set_cases(s, cases);
+  // One shape's inputs and float64 reference, which serve every backend and batch size: one shard computes them.
+  for (const auto& c : cases)
+    s.units.push_back(fmt::format("{}|{}|{}|{}|s{}|f{}|h{}|{}", c.op, c.dtype, c.quant, c.mask, c.seq, c.feature, c.heads, c.seed));
   s.csv = op_csv_schema();
   // References of one shape serve every backend and batch size: cached for this run only.
   const fs::path refs = fs::temp_directory_path() / fmt::format("mtb-op-references-{}", getpid());

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "ops/op.h"
+#include "core/json_number.h"
 
 namespace mtb::ops {
 
@@ -39,7 +40,7 @@ struct Verification {
 // `out` is the whole output; its first ref.size() values are batch element 0.
 Verification verify(const std::vector<float>& out, const std::vector<double>& ref, const Tolerance& tol);
 
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Verification, ok, max_abs_err, ref_rms, rel_err, rms_rel_err, tolerance,
+MTB_JSON_TYPE_WITH_DEFAULT(Verification, ok, max_abs_err, ref_rms, rel_err, rms_rel_err, tolerance,
                                                 rms_tolerance, tolerance_why, compared, non_finite, worst_index)
 
 }  // namespace mtb::ops

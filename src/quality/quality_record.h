@@ -9,6 +9,7 @@
 
 #include "core/fields.h"
 #include "core/status.h"
+#include "core/json_number.h"
 
 namespace mtb {
 
@@ -35,7 +36,7 @@ struct QualityCase {
 struct Estimate {
   double value = 0, uncertainty = 0;
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Estimate, value, uncertainty)
+MTB_JSON_TYPE_WITH_DEFAULT(Estimate, value, uncertainty)
 
 // llama-perplexity --kl-divergence's statistics over the scored tokens.
 struct QualityMetrics {
@@ -50,7 +51,7 @@ struct QualityMetrics {
   Estimate ppl_ratio;           // PPL(candidate) / PPL(reference)
   Estimate ln_ppl_ratio;
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(QualityMetrics, n_scored, kld, kld_median, kld_p90, kld_p99, kld_max,
+MTB_JSON_TYPE_WITH_DEFAULT(QualityMetrics, n_scored, kld, kld_median, kld_p90, kld_p99, kld_max,
                                                 same_top1_pct, dp_mean_pct, dp_rms_pct, dp_max_abs_pct, ppl, ppl_ref,
                                                 ppl_ratio, ln_ppl_ratio)
 

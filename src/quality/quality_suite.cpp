@@ -74,6 +74,8 @@ Suite quality_suite(const QualityAxes& axes, const std::vector<QualityCase>& cas
   s.kind = "llm_quality";
   s.description = describe_plan(axes, cases.size());
   set_cases(s, cases);
+  // A reference and its candidates share its log-probabilities, a file of the run folder: one shard.
+  for (const auto& c : cases) s.units.push_back(reference_file_name(c));
   s.csv = quality_csv_schema();
   s.key_of = [](const nlohmann::json& r) { return r.get<QualityCase>().key(); };
   const auto plan = std::make_shared<const std::vector<QualityCase>>(cases);
@@ -84,7 +86,7 @@ Suite quality_suite(const QualityAxes& axes, const std::vector<QualityCase>& cas
     return nlohmann::json{{"case", c}, {"model_path", m.path.string()}, {"synthetic", m.synthetic},
                           {"reference_file", reference_file_name(c)}};
   };
-  // A zoo model's files side by side before its reference runs: bf16 first, then its quantizations.
+  // A zoo model's files side by side before its reference runs (bf16 first only where q4_k_m is made from it).
   s.prepare = [plan](const std::vector<size_t>& group) {
     const QualityCase& first = (*plan)[group.front()];
     if (!first.reference || looks_like_path(first.model)) return;

@@ -2,8 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <climits>
 #include <cmath>
 #include <stdexcept>
+
+#include "core/json_number.h"
 
 namespace mtb::report {
 namespace {
@@ -40,7 +43,11 @@ struct Row {
     if (!s || s->empty()) return std::nullopt;
     return number(col);
   }
-  int integer(const char* col) const { return static_cast<int>(std::lround(number(col))); }  // "100.0" occurs
+  int integer(const char* col) const {  // "100.0" occurs
+    const double v = number(col);
+    if (std::fabs(v) > INT_MAX) throw std::runtime_error(fmt::format("column '{}' is '{}', beyond a count", col, text(col)));
+    return static_cast<int>(std::lround(v));
+  }
 
   nlohmann::json fields() const {
     nlohmann::json j = nlohmann::json::object();
@@ -91,8 +98,9 @@ std::vector<Record> import_llm_rows(const CsvTable& t, const nlohmann::json& set
       r.spec.batch = row.find("batch_size") ? row.integer("batch_size") : 1;
       r.spec.n_prompt = row.integer("num_prompt_tokens");
       r.spec.n_gen = row.integer("num_generated_tokens");
-      r.spec.reps = bench.value("num_iterations", 0);
-      r.spec.warmup = bench.value("num_warmup_iterations", 0);
+      // settings.json is outside input too: a count no int holds is the row's error (found by fuzzing).
+      r.spec.reps = bench.contains("num_iterations") ? json_get<int>(bench["num_iterations"]) : 0;
+      r.spec.warmup = bench.contains("num_warmup_iterations") ? json_get<int>(bench["num_warmup_iterations"]) : 0;
       r.prompt_tps = single_value(row.number("prompt_tps"));
       r.gen_tps = single_value(row.number("generation_tps"));
       if (const auto ttft = row.optional_number("prompt_time_sec")) r.ttft_s = single_value(*ttft);

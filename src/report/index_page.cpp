@@ -38,8 +38,12 @@ std::vector<std::string> run_models(const Run& r) {
 
 std::string run_kind_label(const Run& r) {
   const auto synthetic = std::count_if(r.quality.begin(), r.quality.end(), [](const auto& q) { return q.synthetic; });
-  if (synthetic == 0) return to_string(r.kind);
-  return to_string(r.kind) + (size_t(synthetic) == r.quality.size() ? ", synthetic weights" : ", partly synthetic weights");
+  std::string label = to_string(r.kind);
+  if (synthetic > 0) label += size_t(synthetic) == r.quality.size() ? ", synthetic weights" : ", partly synthetic weights";
+  if (!r.plan_hash.empty())  // merge_shards: one plan's shard folders, each case once
+    label += fmt::format(", plan {} ({} shard folder{})", r.plan_hash.substr(0, 12), r.shard_dirs.size(),
+                         r.shard_dirs.size() == 1 ? "" : "s");
+  return label;
 }
 
 PageText index_page(const RunSet& set) {

@@ -33,21 +33,12 @@ nlohmann::json read_settings(const fs::path& dir, std::vector<Problem>& problems
     problems.push_back({p, "missing; hardware taken from the folder name"});
     return nlohmann::json::object();
   }
-  try {
-    nlohmann::json j = nlohmann::json::parse(in);
-    if (j.is_object()) return j;
-    problems.push_back({p, "not a JSON object; ignored"});
-  } catch (const std::exception& e) {
-    problems.push_back({p, fmt::format("not valid JSON ({}); ignored", e.what())});
-  }
-  return nlohmann::json::object();
+  return parse_settings(in, p, problems);
 }
 
 // Every record of a results.jsonl with the line it came from; a line that is not one is a problem.
 template <class R>
-std::vector<std::pair<R, int>> read_results_jsonl(const fs::path& p, std::vector<Problem>& problems) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) throw std::runtime_error(fmt::format("{}: cannot open", p.string()));
+std::vector<std::pair<R, int>> read_results_jsonl(std::istream& in, const fs::path& p, std::vector<Problem>& problems) {
   std::vector<std::pair<R, int>> out;
   std::string line;
   for (int n = 1; std::getline(in, line); ++n) {
@@ -64,15 +55,21 @@ std::vector<std::pair<R, int>> read_results_jsonl(const fs::path& p, std::vector
 // An `mtb ops` run's records as the report's layer rows: through their CSV columns (the op record's
 // field table), which carry mlx_transformers_benchmark's layer columns first, so both tools' layer
 // runs are read by one mapping.
-std::vector<LayerRecord> read_op_results(const fs::path& p, std::vector<Problem>& problems) {
+std::vector<LayerRecord> read_op_results(std::istream& in, const fs::path& p, std::vector<Problem>& problems) {
   CsvTable t;
   t.path = p;
   t.header = ops::op_record_fields().csv_header();
-  for (const auto& [r, line] : read_results_jsonl<ops::OpRecord>(p, problems)) {
-    t.rows.push_back(ops::op_record_fields().csv_row(r));
-    t.row_lines.push_back(line);
+  std::vector<LayerRecord> out;
+  for (const auto& [r, line] : read_results_jsonl<ops::OpRecord>(in, p, problems)) {
+    t.rows = {ops::op_record_fields().csv_row(r)};  // a row at a time: each layer row keeps its case's key
+    t.row_lines = {line};
+    for (LayerRecord& l : import_layer_rows(t, problems)) {
+      l.key = r.spec.key();
+      l.started_at = r.started_at;
+      out.push_back(std::move(l));
+    }
   }
-  return import_layer_rows(t, problems);
+  return out;
 }
 
 // The kind from the path (…/llm_benchmarks/<hw>/<run>), which both tools write; llm_quality is mtb's only.
@@ -85,6 +82,31 @@ std::optional<RunKind> kind_from_path(const fs::path& dir) {
 }
 
 }  // namespace
+
+nlohmann::json parse_settings(std::istream& in, const fs::path& p, std::vector<Problem>& problems) {
+  try {
+    nlohmann::json j = nlohmann::json::parse(in);
+    if (j.is_object()) return j;
+    problems.push_back({p, "not a JSON object; ignored"});
+  } catch (const std::exception& e) {
+    problems.push_back({p, fmt::format("not valid JSON ({}); ignored", e.what())});
+  }
+  return nlohmann::json::object();
+}
+
+void read_results(Run& run, std::istream& in, const fs::path& file, std::vector<Problem>& problems) {
+  switch (run.kind) {
+    case RunKind::layer: run.layers = read_op_results(in, file, problems); break;
+    case RunKind::quality:
+      for (auto& [r, line] : read_results_jsonl<QualityRecord>(in, file, problems)) run.quality.push_back(std::move(r));
+      break;
+    case RunKind::llm:
+      for (auto& [r, line] : read_results_jsonl<Record>(in, file, problems)) run.llm.push_back(std::move(r));
+      break;
+  }
+}
+
+bool is_run_folder(const fs::path& dir) { return is_run_dir(dir); }
 
 std::string to_string(RunKind k) {
   switch (k) {
@@ -112,18 +134,10 @@ Run load_run(const fs::path& dir, std::vector<Problem>& problems) {
   const std::optional<RunKind> path_kind = kind_from_path(dir);
   if (fs::is_regular_file(dir / kResults)) {  // mtb's own run: its records; the CSV is derived from them
     run.origin = "mtb";
-    if (path_kind == RunKind::layer) {
-      run.kind = RunKind::layer;
-      run.layers = read_op_results(dir / kResults, problems);
-      return run;
-    }
-    if (path_kind == RunKind::quality) {
-      run.kind = RunKind::quality;
-      for (auto& [r, line] : read_results_jsonl<QualityRecord>(dir / kResults, problems)) run.quality.push_back(std::move(r));
-      return run;
-    }
-    run.kind = RunKind::llm;
-    for (auto& [r, line] : read_results_jsonl<Record>(dir / kResults, problems)) run.llm.push_back(std::move(r));
+    run.kind = path_kind == RunKind::layer || path_kind == RunKind::quality ? *path_kind : RunKind::llm;
+    std::ifstream in(dir / kResults, std::ios::binary);
+    if (!in) throw std::runtime_error(fmt::format("{}: cannot open", (dir / kResults).string()));
+    read_results(run, in, dir / kResults, problems);
     return run;
   }
   // Only mtb writes quality runs, and their CSV is a copy of results.jsonl, not the ancestor's layout.
@@ -191,9 +205,7 @@ RunSet load_measurements(const std::vector<fs::path>& roots) {
     }
     for (const auto& p : stray) set.problems.push_back({p, "not inside a run folder; ignored"});
   }
-  std::sort(set.runs.begin(), set.runs.end(), [](const Run& a, const Run& b) {
-    return std::tie(a.hardware, a.kind, a.datetime) < std::tie(b.hardware, b.kind, b.datetime);
-  });
+  merge_shards(set);  // sorts the runs too
   return set;
 }
 

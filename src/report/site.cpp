@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <fstream>
+#include <iterator>
 #include <map>
 
 #include "core/store.h"
@@ -22,9 +24,12 @@ Site write_site(const RunSet& runs, const fs::path& out_dir, const fs::path& plo
   if (ec) throw std::runtime_error(fmt::format("cannot create {}: {}", out_dir.string(), ec.message()));
   const fs::path plotly_dest = out_dir / "plotly.min.js";
   if (!fs::exists(plotly_dest) || fs::file_size(plotly_dest) != fs::file_size(plotly_js)) {
-    fs::copy_file(plotly_js, plotly_dest, fs::copy_options::overwrite_existing, ec);
-    if (ec)
-      throw std::runtime_error(fmt::format("cannot copy {} to {}: {}", plotly_js.string(), plotly_dest.string(), ec.message()));
+    // Through a temporary and a rename, as the pages: a full disk fails with its own message and
+    // leaves no partial asset (a copy in place left one, and said only "Input/output error").
+    std::ifstream in(plotly_js, std::ios::binary);
+    const std::string js{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    if (!in.good() && !in.eof()) throw std::runtime_error(fmt::format("cannot read {}", plotly_js.string()));
+    write_file_atomic(plotly_dest, js);
   }
   std::map<std::string, std::vector<const Run*>> by_hw;
   for (const Run& r : runs.runs) by_hw[r.hardware].push_back(&r);

@@ -224,4 +224,49 @@ TEST(Harness, LengthsBeyondAnIntAreSkippedAsBeyondTheContext) {
   EXPECT_EQ(backend.loads, 0);
 }
 
+// The pre-flight: weights + KV cache beyond the device's free memory skip the case with both
+// figures, before any load; what fits runs.
+TEST(Harness, ACaseBeyondFreeMemoryIsSkippedBeforeLoadingWithBothFigures) {
+  ScriptedBackend backend(false);
+  CaseInput in = scripted_case(0);
+  in.shape.n_layer = 2, in.shape.n_head_kv = 2, in.shape.head_dim = 16;  // 256 B of KV cache a token
+  in.spec.batch = 4;
+  HarnessEnv env = kFake;
+  env.free_memory = [](const std::string& device) { return device == "cpu" ? uint64_t(10'000) : 0; };
+  const Record r = run_case(backend, in, {}, nullptr, env);  // 4 x (4 + 3 + 1) x 256 B = 8 KiB: fits
+  EXPECT_EQ(r.status, Status::ok) << r.error;
+  in.spec.n_prompt = 40;  // 4 x 44 x 256 B = 44 KiB
+  const Record big = run_case(backend, in, {}, nullptr, env);
+  EXPECT_EQ(big.status, Status::skipped);
+  EXPECT_EQ(big.error, "needs 44 KiB (weights 0 KiB + KV cache 44 KiB), more than the 10 KiB free on the cpu now: "
+                       "skipped before loading");
+  EXPECT_EQ(backend.loads, 1);  // the first case's only
+  env.free_memory = [](const std::string&) { return uint64_t(0); };  // unknown: no check
+  EXPECT_EQ(run_case(backend, in, {}, nullptr, env).status, Status::ok);
+}
+
+// A case during which the machine swapped carries the bytes and a flag in its status; one during
+// which it did not carries 0; unknown (not Linux): no field at all.
+TEST(Harness, ACaseDuringWhichTheMachineSwappedIsFlagged) {
+  ScriptedBackend backend(false);
+  HarnessEnv env = kFake;
+  uint64_t counter = 1 << 20;
+  env.swapped_so_far = [&counter] { return std::optional<uint64_t>(counter += 3 << 20); };
+  const Record r = run_case(backend, scripted_case(0), {}, nullptr, env);
+  ASSERT_TRUE(r.swapped_bytes.has_value());
+  EXPECT_EQ(*r.swapped_bytes, 3u << 20);
+  EXPECT_EQ(r.swap_flag(), "swapped 3.0 MiB");
+  const nlohmann::json j = r;
+  EXPECT_EQ(j.at("swapped_bytes"), 3u << 20);
+  EXPECT_EQ(j.get<Record>().swapped_bytes, r.swapped_bytes);
+  EXPECT_NE(record_fields().console({r}).find("ok, swapped 3.0 MiB"), std::string::npos) << record_fields().console({r});
+
+  env.swapped_so_far = [] { return std::optional<uint64_t>(5); };
+  EXPECT_EQ(run_case(backend, scripted_case(0), {}, nullptr, env).swapped_bytes, std::optional<uint64_t>(0));
+  env.swapped_so_far = [] { return std::optional<uint64_t>(); };
+  const Record unknown = run_case(backend, scripted_case(0), {}, nullptr, env);
+  EXPECT_FALSE(unknown.swapped_bytes.has_value());
+  EXPECT_FALSE(nlohmann::json(unknown).contains("swapped_bytes"));
+}
+
 }  // namespace mtb

@@ -2,6 +2,7 @@
 
 #include <fstream>
 
+#include "core/process_memory.h"
 #include "llm/backend.h"
 #include "models/gguf_info.h"
 #include "models/gguf_synth.h"
@@ -60,6 +61,87 @@ TEST(Synth, QuantizesWithLlamaCpp) {
   const GgufInfo info = read_gguf_info(d / "q8.gguf");
   EXPECT_EQ(info.file_type, "Q8_0");
   EXPECT_LT(fs::file_size(d / "q8.gguf"), fs::file_size(base));
+}
+
+// q8_0 and q4_0 files are drawn directly, without a bf16 file: each must be byte for byte what
+// llama.cpp's quantizer makes of the bf16 file, for every family (biases, QK-norms, RoPE factors,
+// post-norms stay f32; a tied embedding 64 wide falls back to Q8_0), and for a spec wide enough
+// that the untied output matrix becomes Q6_K (a Llama 2 vocabulary keeps it small).
+TEST(Synth, DirectQuantizedFilesAreWhatLlamaCppMakesOfTheBf16File) {
+  const fs::path d = fresh_test_dir();
+  ModelSpec wide = *find_spec("tiny-llama");
+  wide.name = "tiny-llama-wide-untied";
+  wide.vocab = "llama-spm";
+  wide.vocab_size = 32000;
+  wide.hidden = 256;
+  wide.head_dim = 64;
+  wide.ffn = 512;
+  wide.tied_embeddings = false;
+  std::vector<std::pair<ModelSpec, std::vector<std::string>>> cases = {{wide, {"q8_0", "q4_0"}}};
+  for (const char* name : {"tiny", "tiny-qwen3", "tiny-llama", "tiny-gemma3"}) cases.push_back({*find_spec(name), {"q4_0"}});
+  for (const auto& [s, precisions] : cases) {
+    const fs::path base = write_tiny(d, s.name + ".bf16.gguf", "bf16", 5, s);
+    for (const std::string& p : precisions) {
+      quantize_gguf(base, d / (s.name + ".quantized." + p), p, 2);
+      const fs::path direct = write_tiny(d, s.name + ".direct." + p, p, 5, s);
+      EXPECT_EQ(slurp(direct), slurp(d / (s.name + ".quantized." + p))) << s.name << " " << p;
+    }
+  }
+  EXPECT_EQ(read_gguf_info(d / "tiny-llama-wide-untied.direct.q4_0").file_type, "Q4_0");
+}
+
+uint64_t fnv1a_of_file(const fs::path& p) {
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : slurp(p)) h = (h ^ c) * 1099511628211ull;
+  return h;
+}
+
+// Files cached by earlier versions (and every measurement made on them) stay valid only while the
+// same spec, precision and seed give the same bytes. FNV-1a of the files `mtb models --path` made
+// with seed 42 before synthesis was streamed (bf16 written, then llama_model_quantize'd).
+TEST(Synth, BytesMatchThoseOfEarlierVersions) {
+  const fs::path d = fresh_test_dir();
+  struct Golden {
+    const char* spec;
+    const char* precision;
+    uint64_t fnv1a;
+  };
+  for (const Golden& g : {Golden{"tiny", "bf16", 0x6029f9afd17acf0full}, Golden{"tiny", "q8_0", 0xe114e16eced79e4aull},
+                          Golden{"tiny", "q4_0", 0x288f4cdfb6fc222full}, Golden{"tiny-llama", "q4_0", 0x2f3e94d3e79c7bcbull},
+                          Golden{"tiny-qwen3", "q4_0", 0x554f9573f8edb634ull},
+                          Golden{"tiny-gemma3", "q4_0", 0xcc3184738c9246d7ull}}) {
+    const std::string name = std::string(g.spec) + "." + g.precision + ".gguf";
+    EXPECT_EQ(fnv1a_of_file(write_tiny(d, name, g.precision, 42, *find_spec(g.spec))), g.fnv1a) << name;
+  }
+}
+
+// Synthesis holds a block of rows per thread, never a tensor: a model whose bf16 file is 7 times
+// the bound is written within it, in bf16 and directly in q4_0 (the peak grows by about 5 MiB).
+// Holding its largest tensor whole (the 32000 x 1568 embedding: 201 MB in f32, 100 MB in bf16,
+// 53 MB as Q8_0) would not fit.
+TEST(Synth, PeakMemoryStaysFarBelowTheFile) {
+#ifndef __linux__
+  GTEST_SKIP() << "the peak is reset through /proc/self/clear_refs";
+#endif
+  ModelSpec s = *find_spec("tiny-llama");
+  s.name = "tiny-llama-wide";
+  s.vocab = "llama-spm";  // a small tokenizer: the header stays a few hundred KB
+  s.vocab_size = 32000;
+  s.hidden = 1568;  // not a multiple of 256: the tied embedding is Q8_0, quick to quantize
+  s.heads = 14;
+  s.head_dim = 112;
+  s.ffn = 256;
+  const uint64_t bound = 16ull << 20;
+  const fs::path d = fresh_test_dir();
+  for (const std::string p : {"bf16", "q4_0"}) {
+    reset_peak_rss();
+    const uint64_t before = peak_rss_bytes();
+    const fs::path f = write_tiny(d, p + ".gguf", p, 1, s);
+    const uint64_t growth = peak_rss_bytes() - before;
+    EXPECT_LT(growth, bound) << p << ": the peak grew by " << (growth >> 20) << " MiB";
+    if (p == "bf16") EXPECT_GT(fs::file_size(f), 7 * bound);
+    fs::remove(f);
+  }
 }
 
 TEST(GgufInfo, RejectsMissingCorruptAndTruncatedFiles) {

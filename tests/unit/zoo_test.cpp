@@ -12,6 +12,33 @@ TEST(Zoo, ParameterCountsMatchThePublishedModels) {
   EXPECT_EQ(find_spec("gemma-3-1b-it")->n_params(), 999885952u);
 }
 
+// The several-GPU sizes, to the parameter: each checkpoint's model.safetensors.index.json
+// metadata.total_size (bf16, 2 bytes a weight) over 2. Their model cards round these to 14.7B,
+// 32.8B, 72.7B and 70.6B.
+TEST(Zoo, LargeModelsMatchTheirPublishedCheckpoints) {
+  EXPECT_EQ(find_spec("qwen-2.5-14b-it")->n_params(), 29540067328u / 2);
+  EXPECT_EQ(find_spec("qwen-2.5-32b-it")->n_params(), 65527752704u / 2);
+  EXPECT_EQ(find_spec("qwen-2.5-72b-it")->n_params(), 145412407296u / 2);
+  EXPECT_EQ(find_spec("llama-3.1-70b-it")->n_params(), 141107412992u / 2);
+  // 145 GB in bf16: what synthesis must not need in memory (tests/unit/synth_test.cpp).
+  EXPECT_EQ(find_spec("qwen-2.5-72b-it")->bytes_at("bf16"), 145412407296u);
+}
+
+// Llama 3.1 scales RoPE by 8 where Llama 3.2's small models scale by 32, and unties its embeddings.
+TEST(Zoo, Llama31KeepsItsOwnRopeScaling) {
+  const ModelSpec& l31 = *find_spec("llama-3.1-70b-it");
+  EXPECT_EQ(l31.rope_scaling.type, "llama3");
+  EXPECT_EQ(l31.rope_scaling.factor, 8.0);
+  EXPECT_EQ(l31.rope_scaling.original_context, 8192);
+  EXPECT_FALSE(l31.tied_embeddings);
+  EXPECT_EQ(find_spec("llama-3.2-1b-it")->rope_scaling.factor, 32.0);
+  // The longest wavelengths are divided by the factor itself.
+  const std::vector<float> f = llama3_rope_factors(l31.rope_scaling, l31.rope_theta, l31.head_dim);
+  ASSERT_EQ(f.size(), 64u);
+  EXPECT_EQ(f.front(), 1.0f);
+  EXPECT_EQ(f.back(), 8.0f);
+}
+
 TEST(Zoo, EveryArchitectureFamilyHasATinySpec) {
   for (const char* arch : {"qwen2", "qwen3", "llama", "gemma3"}) {
     bool found = false;

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 
 #include "build_info.h"
 #include "core/system_info.h"
@@ -23,9 +24,35 @@ namespace {
 constexpr int kBatch = 2048;   // tokens per llama_decode call (llama-bench -b)
 constexpr int kUbatch = 512;   // physical micro-batch (llama-bench -ub)
 
+// llama.cpp says why a load or a context failed only in its log: its errors are kept, so the
+// exception can carry the cause (an allocation that failed is out of memory, not a guess).
+std::mutex g_errors_mutex;
+std::vector<std::string> g_errors;
+
 void log_errors_only(ggml_log_level level, const char* text, void*) {
   static const bool verbose = std::getenv("MTB_VERBOSE") != nullptr;
   if (verbose || level == GGML_LOG_LEVEL_ERROR) fputs(text, stderr);
+  if (level != GGML_LOG_LEVEL_ERROR) return;
+  std::string line = text;
+  while (!line.empty() && (line.back() == '\n' || line.back() == ' ')) line.pop_back();
+  std::lock_guard lock(g_errors_mutex);
+  if (!line.empty() && g_errors.size() < 64) g_errors.push_back(std::move(line));
+}
+
+void forget_errors() {
+  std::lock_guard lock(g_errors_mutex);
+  g_errors.clear();
+}
+
+// Why llama.cpp failed, from the errors it logged since forget_errors(): an allocation that failed
+// names the case as out of memory, with the size asked; else the last error.
+std::string failure(const std::string& what) {
+  std::lock_guard lock(g_errors_mutex);
+  for (const std::string& e : g_errors)
+    if (e.find("insufficient memory") != std::string::npos || e.find("failed to allocate") != std::string::npos ||
+        e.find("out of memory") != std::string::npos)
+      return fmt::format("out of memory: {} ({})", what, e);
+  return g_errors.empty() ? what : fmt::format("{}: {}", what, g_errors.back());
 }
 
 void init_once() {
@@ -102,8 +129,9 @@ class LlamaSession final : public LlmSession {
       ggml_backend_dev_memory(gpu_, &free, &total);
       device_free_before_ = free;
     }
+    forget_errors();
     model_ = llama_model_load_from_file(req.model_path.c_str(), mp);
-    if (!model_) throw std::runtime_error(fmt::format("llama.cpp could not load {}", req.model_path));
+    if (!model_) throw std::runtime_error(failure(fmt::format("llama.cpp could not load {}", req.model_path)));
     vocab_ = llama_model_get_vocab(model_);
     n_vocab_ = llama_vocab_n_tokens(vocab_);
     threads_ = req.threads > 0 ? req.threads : default_cpu_threads();
@@ -153,8 +181,9 @@ class LlamaSession final : public LlmSession {
     }
     cp.samplers = samplers_.empty() ? nullptr : samplers_.data();
     cp.n_samplers = samplers_.size();
+    forget_errors();
     ctx_ = llama_init_from_model(model_, cp);
-    if (!ctx_) throw std::runtime_error("llama.cpp could not create a context (out of memory for the KV cache?)");
+    if (!ctx_) throw std::runtime_error(failure("llama.cpp could not create a context"));
     pos_.assign(batch_, 0);
     facts_ = make_facts(req, cp);
   }

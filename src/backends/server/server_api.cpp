@@ -2,7 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <climits>
 #include <stdexcept>
+#include <type_traits>
+
+#include "core/json_number.h"
 
 namespace mtb::server {
 namespace {
@@ -18,14 +22,18 @@ std::string error_text(const nlohmann::json& e) {
   return e.dump();
 }
 
+// A count or a time the server sent, or `fallback` where it sent none, or a count no int holds.
 template <class T>
 T number_or(const nlohmann::json& j, const char* key, T fallback) {
-  return j.contains(key) && j[key].is_number() ? j[key].get<T>() : fallback;
+  if (!j.contains(key) || !j[key].is_number()) return fallback;
+  if constexpr (std::is_integral_v<T>)
+    if (!json_number_fits<T>(j[key])) return fallback;
+  return j[key].get<T>();
 }
 
 Chunk parse_llama(const nlohmann::json& j, int so_far) {
   Chunk c;
-  if (j.contains("tokens") && j["tokens"].is_array()) c.ids = j["tokens"].get<std::vector<Token>>();
+  if (j.contains("tokens") && j["tokens"].is_array()) c.ids = json_get<std::vector<Token>>(j["tokens"]);
   // tokens_predicted counts every sampled token; a token that ends inside a UTF-8 character is held
   // back and arrives with the next one, so a message may add two tokens but list one id.
   const int predicted = number_or(j, "tokens_predicted", -1);
@@ -146,7 +154,8 @@ ServerFigures server_figures(Api api, const nlohmann::json& report) {
     f.gen_n = number_or(t, "predicted_n", -1);
     f.gen_ms = number_or(t, "predicted_ms", -1.0);
     // timings' prompt_n counts evaluated tokens only; the prompt's length is tokens_evaluated/usage.
-    if (f.prompt_cached > 0 && f.prompt_n >= 0) f.prompt_n += f.prompt_cached;
+    if (f.prompt_cached > 0 && f.prompt_n >= 0)
+      f.prompt_n = f.prompt_cached > INT_MAX - f.prompt_n ? -1 : f.prompt_n + f.prompt_cached;  // beyond an int: absurd
   }
   if (report.contains("usage")) {
     const nlohmann::json& u = report["usage"];

@@ -188,22 +188,35 @@ class ServerSession final : public LlmSession {
     pending_.clear();
     if (!request_) return;
     Request& r = *request_;
+    bool stream_ended = false;
     try {
       const int budget = std::max(0, r.expected - r.received) + kMaxTrailingMessages + kMaxEmptyMessages;
       for (int i = 0; i < budget && !r.ended; ++i) {
         const std::optional<std::string> msg = r.stream->next();
-        if (!msg) break;
+        if (!msg) {
+          stream_ended = true;
+          break;
+        }
         const Chunk c = parse_chunk(api_, *msg, r.received);
         absorb(r, c);
         r.received += c.new_tokens;
       }
+      stream_ended = stream_ended || r.ended;
     } catch (const std::exception& e) {
       r.report["error_after_last_token"] = e.what();
+      stream_ended = true;  // it failed, and said how
     }
     r.report["client_tokens"] = r.received;
     r.report["finish_reason"] = r.finish_reason;
     reports_.push_back(r.report);
+    const int received = r.received, expected = r.expected;
     request_.reset();
+    // Still sending past every token asked and the closing messages allowed: a stream that never
+    // ends is a broken server, not a measurement.
+    if (!stream_ended)
+      throw std::runtime_error(fmt::format("the stream did not end after the {} tokens asked ({} received, and {} "
+                                           "messages more allowed for its end): a stream that never ends",
+                                           expected, received, kMaxTrailingMessages + kMaxEmptyMessages));
   }
 
   // Per timed request: the server's figures in one shape (-1: not reported) and the raw reports;

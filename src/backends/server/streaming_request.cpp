@@ -60,12 +60,20 @@ void StreamingRequest::read_stream() {
     }
     try {
       for (std::string& msg : events_.feed({data, n})) {
+        queued_bytes_ += msg.size();
         queue_.push_back(std::move(msg));
         ++n_messages_;
       }
     } catch (const std::length_error& e) {
       too_long_ = fmt::format("the stream from {}: {}", where(), e.what());
       return false;  // ends the request: what was read is freed, nothing more is
+    }
+    if (queued_bytes_ > kMaxQueuedBytes) {
+      too_long_ = fmt::format("the stream from {} ran {} MiB ahead of the client (a stream that never ends?)", where(),
+                              kMaxQueuedBytes >> 20);
+      queue_.clear();
+      queued_bytes_ = 0;
+      return false;
     }
     cv_.notify_all();
     return true;
@@ -119,6 +127,7 @@ std::optional<std::string> StreamingRequest::next() {
   if (!queue_.empty()) {
     std::string msg = std::move(queue_.front());
     queue_.pop_front();
+    queued_bytes_ -= msg.size();
     return msg;
   }
   if (!failure_.empty()) throw std::runtime_error(failure_);

@@ -25,6 +25,10 @@ struct HttpSettings {
   double read_timeout_s = 60;
 };
 
+// What the messages read but not yet taken by next() may hold: a server sending without end (more
+// tokens than asked, as fast as it can) ends its request here rather than filling memory.
+inline constexpr size_t kMaxQueuedBytes = 64u << 20;
+
 class StreamingRequest {
  public:
   StreamingRequest(const HttpSettings& http, std::string path, std::string json_body, Framing framing);
@@ -49,11 +53,12 @@ class StreamingRequest {
   std::mutex m_;
   std::condition_variable cv_;
   std::deque<std::string> queue_;
+  size_t queued_bytes_ = 0;  // bounded by kMaxQueuedBytes: a server that streams faster than it is read
   bool ended_ = false;
   std::string failure_;  // set with ended_ when the request failed
   int status_ = 0;
   std::string error_body_;  // the body of a non-200 answer (kept short)
-  std::string too_long_;    // a message that passed kMaxMessageBytes: why the request was ended
+  std::string too_long_;    // a message that passed kMaxMessageBytes, or a queue kMaxQueuedBytes: why the request was ended
   size_t n_messages_ = 0;
   std::atomic<bool> cancelled_{false};
   std::thread reader_;
