@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The sanitizer build: mtb's own code under ASan + UBSan (CMakePresets.json's asan-ubsan, in
 # build-asan/; llama.cpp uninstrumented, torch off; why: docs/tests.md#the-sanitizer-build), and the
-# unit, golden, report and fast end-to-end tests run against it. Any sanitizer report fails the run,
+# unit, golden, report and end-to-end tests run against it. Any sanitizer report fails the run,
 # a worker process's too: every report goes to a log file, and the files are printed at the end.
 #
 #   scripts/sanitize.sh              configure, build (ccache), run; says what ran and how long it took
@@ -18,14 +18,19 @@ LOGS=$ROOT/$BUILD/sanitizer-logs
 say() { printf '\033[1m[sanitize]\033[0m %s\n' "$*"; }
 [ -f third_party/llama.cpp/CMakeLists.txt ] || { echo "sanitize.sh: no llama.cpp: run scripts/setup.sh --tests first" >&2; exit 1; }
 
-# End-to-end tests left out, each 40 s or more alone under ASan on the 2-core CI VM (2026-12-03) and
-# covered here by faster tests of the same code: the rest of the e2e suite runs (see the end of the
-# output for the list).
-SLOW_E2E=(
+# Which tests: all of them, the end-to-end ones included. Measured under ASan on the 2-core CI VM
+# (2026-12-03) every e2e test is fast enough: the slowest 31 s (QualityE2E.LlmQualityAddsAQuality-
+# RunBesideTheSpeedRun), the whole suite 152-181 s at -j2. Left out, as they cannot pass under ASan
+# without being wrong:
+LEFT_OUT=(
+  # an RSS bound of 16 MiB on synthesis: ASan's quarantine keeps freed blocks resident (256 MiB)
+  Synth.PeakMemoryStaysFarBelowTheFile
+  # `ulimit -d 800000` on the worker: ASan reserves terabytes of shadow, so the sanitized mtb cannot start
+  FaultsE2E.AWorkerOutOfMemoryIsRecordedAndTheRunGoesOn
+  # its work is chromium's (not instrumented); the pages it loads are written by ReportCli's tests, which run
+  'ReportInBrowser\..*'
 )
-# ReportInBrowser: its work is chromium's (not instrumented); the pages it loads are written by
-# ReportCli's tests, which run.
-EXCLUDE="^(ReportInBrowser\..*$(printf '|%s' "${SLOW_E2E[@]+"${SLOW_E2E[@]}"}" | sed 's/\./\\./g'))$"
+EXCLUDE="^($(IFS='|'; echo "${LEFT_OUT[*]}"))$"
 
 # Every report to a file named by pid (a worker's stderr may be read by its parent, not shown), the
 # first one fatal. allow_user_segv_handler=0: mtb's crash report (cli/crash_report.cpp) would take
@@ -56,7 +61,7 @@ set -e
 t2=$SECONDS
 
 echo
-say "ran: $(ctest --test-dir "$BUILD" -N -E "$EXCLUDE" "$@" | grep -o 'Total Tests: [0-9]*') (every unit, golden and report test but the browser's; the e2e tests but: ${SLOW_E2E[*]:-none})"
+say "ran: $(ctest --test-dir "$BUILD" -N -E "$EXCLUDE" "$@" | grep -o 'Total Tests: [0-9]*'): unit, golden, report and e2e tests but ${LEFT_OUT[*]}"
 say "build $((t1 - t0)) s, tests $((t2 - t1)) s"
 reports=$(find "$LOGS" -type f | sort)
 if [ -n "$reports" ]; then
