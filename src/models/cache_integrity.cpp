@@ -7,8 +7,6 @@
 #include <cerrno>
 #include <chrono>
 #include <fstream>
-#include <map>
-#include <mutex>
 #include <nlohmann/json.hpp>
 
 #include "core/file_checksum.h"
@@ -17,27 +15,6 @@
 namespace mtb {
 namespace fs = std::filesystem;
 namespace {
-
-// Files already checksummed by this process, by path, with the size and time they had then.
-std::mutex g_mutex;
-std::map<std::string, std::pair<uintmax_t, fs::file_time_type>> g_verified;
-
-void remember(const fs::path& file) {
-  std::error_code ec;
-  const auto size = fs::file_size(file, ec);
-  const auto time = fs::last_write_time(file, ec);
-  if (ec) return;
-  std::lock_guard lock(g_mutex);
-  g_verified[file.string()] = {size, time};
-}
-
-bool verified_before(const fs::path& file, uintmax_t size) {
-  std::error_code ec;
-  const auto time = fs::last_write_time(file, ec);
-  std::lock_guard lock(g_mutex);
-  const auto it = g_verified.find(file.string());
-  return !ec && it != g_verified.end() && it->second == std::pair{size, time};
-}
 
 // The file's modification time as a number: recorded with its checksum, so that a file nobody
 // wrote to since is not read in full again (a 7B model's three files are 27 GB, and every mtb
@@ -73,7 +50,6 @@ std::string integrity_problem(const fs::path& file) {
     std::ifstream in(check_file_of(file));
     if (!in) {
       write_record(file, size, file_checksum_hex(file), mtime_ns(file));
-      remember(file);
       return "";
     }
     rec = nlohmann::json::parse(in);
@@ -87,13 +63,12 @@ std::string integrity_problem(const fs::path& file) {
   // Unwritten since its record (same size, same modification time): whole, without reading it.
   // A file written to since (damaged in place, copied back) is read in full.
   const int64_t mtime = mtime_ns(file);
-  if (rec.value("mtime_ns", int64_t{0}) == mtime || verified_before(file, size)) return "";
+  if (rec.value("mtime_ns", int64_t{0}) == mtime) return "";
   const std::string sum = file_checksum_hex(file);
   if (sum != rec["xxh64"].get<std::string>())
     return fmt::format("its checksum is {}, {} when it was synthesized (the file is damaged)", sum,
                        rec["xxh64"].get<std::string>());
   write_record(file, size, sum, mtime);  // whole as it is now: the next process need not read it again
-  remember(file);
   return "";
 }
 

@@ -15,7 +15,8 @@ std::filesystem::path check_file_of(const std::filesystem::path& file);
 void record_integrity(const std::filesystem::path& written, const std::filesystem::path& file);
 
 // "" when `file` matches its record; else why not, in words. A file without a record (cached by an
-// mtb before checksums) is recorded as it is now. Each file is checksummed once per process.
+// mtb before checksums) is recorded as it is now. The checksum is read only when the file's
+// modification time is not the recorded one; a whole file's record then takes the new time.
 std::string integrity_problem(const std::filesystem::path& file);
 
 // Removes from `dir` the temporaries of syntheses whose process is gone ("<name>.tmp<pid>"), saying
