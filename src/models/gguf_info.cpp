@@ -109,11 +109,18 @@ GgufInfo read_gguf_info(const fs::path& path) {
   info.shape.head_dim = static_cast<int>(
       u32_or(ctx.get(), info.arch + ".attention.key_length", info.shape.n_head ? n_embd / info.shape.n_head : 0));
 
+  // gguf's array getters assert on a key of another type, so the type is checked first: a file
+  // with a scalar where an array belongs gets a message, not an abort.
+  const auto is_array_of = [&](int64_t id, gguf_type type) {
+    return id >= 0 && gguf_get_kv_type(ctx.get(), id) == GGUF_TYPE_ARRAY && gguf_get_arr_type(ctx.get(), id) == type;
+  };
   const int64_t tok_id = gguf_find_key(ctx.get(), "tokenizer.ggml.tokens");
   if (tok_id < 0) throw std::runtime_error(fmt::format("model file {}: has no tokenizer (tokenizer.ggml.tokens)", path.string()));
+  if (!is_array_of(tok_id, GGUF_TYPE_STRING) || gguf_get_arr_n(ctx.get(), tok_id) > static_cast<size_t>(INT32_MAX))
+    throw std::runtime_error(fmt::format("model file {}: tokenizer.ggml.tokens is not a list of strings", path.string()));
   info.vocab_size = static_cast<int>(gguf_get_arr_n(ctx.get(), tok_id));
   const int64_t type_id = gguf_find_key(ctx.get(), "tokenizer.ggml.token_type");
-  if (type_id >= 0 && gguf_get_arr_type(ctx.get(), type_id) == GGUF_TYPE_INT32) {
+  if (is_array_of(type_id, GGUF_TYPE_INT32)) {
     const auto* types = static_cast<const int32_t*>(gguf_get_arr_data(ctx.get(), type_id));
     const size_t n = gguf_get_arr_n(ctx.get(), type_id);
     for (size_t i = 0; i < n; ++i)

@@ -112,17 +112,26 @@ class GgufSource final : public TensorSource {
 
   double f32(const std::string& k, double fallback) const {
     const int64_t id = key(k);
-    return id < 0 ? fallback : gguf_get_val_f32(ctx_.get(), id);
+    if (id < 0) return fallback;
+    if (gguf_get_kv_type(ctx_.get(), id) != GGUF_TYPE_FLOAT32)  // gguf's getter would abort on another type
+      throw std::runtime_error(fmt::format("model file {}: metadata {}.{} is not a float32", path_.string(), cfg_.arch, k));
+    return gguf_get_val_f32(ctx_.get(), id);
+  }
+
+  std::string str(int64_t id, const char* what) const {
+    if (gguf_get_kv_type(ctx_.get(), id) != GGUF_TYPE_STRING)
+      throw std::runtime_error(fmt::format("model file {}: metadata {} is not a string", path_.string(), what));
+    return gguf_get_val_str(ctx_.get(), id);
   }
 
   void read_config() {
     const int64_t arch_id = gguf_find_key(ctx_.get(), "general.architecture");
     if (arch_id < 0) throw std::runtime_error(fmt::format("model file {}: no general.architecture", path_.string()));
-    cfg_.arch = gguf_get_val_str(ctx_.get(), arch_id);
+    cfg_.arch = str(arch_id, "general.architecture");
     if (cfg_.arch != "qwen2" && cfg_.arch != "qwen3" && cfg_.arch != "llama" && cfg_.arch != "gemma3")
       throw std::runtime_error(fmt::format("model file {}: architecture '{}' is not one the torch backend implements "
                                            "(qwen2, qwen3, llama, gemma3)", path_.string(), cfg_.arch));
-    if (int64_t id = gguf_find_key(ctx_.get(), "general.name"); id >= 0) cfg_.name = gguf_get_val_str(ctx_.get(), id);
+    if (int64_t id = gguf_find_key(ctx_.get(), "general.name"); id >= 0) cfg_.name = str(id, "general.name");
     cfg_.hidden = int(u32("embedding_length", 0, true));
     cfg_.layers = int(u32("block_count", 0, true));
     cfg_.heads = int(u32("attention.head_count", 0, true));
@@ -132,7 +141,7 @@ class GgufSource final : public TensorSource {
     cfg_.n_ctx_train = int(u32("context_length", 0));
     cfg_.norm_eps = f32("attention.layer_norm_rms_epsilon", 1e-6);
     cfg_.rope_theta = f32("rope.freq_base", 10000);
-    if (int64_t id = key("rope.scaling.type"); id >= 0 && std::string(gguf_get_val_str(ctx_.get(), id)) == "linear")
+    if (int64_t id = key("rope.scaling.type"); id >= 0 && str(id, "rope.scaling.type") == "linear")
       cfg_.rope_freq_scale = 1.0 / f32("rope.scaling.factor", 1);
     const int64_t embd = gguf_find_tensor(ctx_.get(), "token_embd.weight");
     if (embd < 0) throw std::runtime_error(fmt::format("model file {}: tensor token_embd.weight is missing", path_.string()));

@@ -3,6 +3,7 @@
 #include <fstream>
 
 #include "core/process_memory.h"
+#include "gguf.h"
 #include "llm/backend.h"
 #include "models/gguf_info.h"
 #include "models/gguf_synth.h"
@@ -172,6 +173,36 @@ TEST(GgufInfo, RejectsMissingCorruptAndTruncatedFiles) {
   flipped[8] = '\x7f';  // tensor count: absurd
   std::ofstream(d / "flipped.gguf", std::ios::binary) << flipped;
   EXPECT_NE(message(d / "flipped.gguf"), "no error");
+}
+
+// gguf's array getters abort on a key of another type (a fuzzer's finding): a scalar where the
+// vocabulary or its token types belong is a message, or ignored where mtb has a fallback.
+TEST(GgufInfo, AScalarWhereAnArrayBelongsIsAMessageNotAnAbort) {
+  const fs::path d = fresh_test_dir();
+  auto write = [&](const std::string& name, bool tokens_scalar) {
+    gguf_context* ctx = gguf_init_empty();
+    gguf_set_val_str(ctx, "general.architecture", "llama");
+    if (tokens_scalar) {
+      gguf_set_val_u32(ctx, "tokenizer.ggml.tokens", 3);
+    } else {
+      const char* toks[] = {"a", "b", "c"};
+      gguf_set_arr_str(ctx, "tokenizer.ggml.tokens", toks, 3);
+      gguf_set_val_i32(ctx, "tokenizer.ggml.token_type", 1);  // belongs as an array of int32
+    }
+    const fs::path p = d / name;
+    EXPECT_TRUE(gguf_write_to_file(ctx, p.c_str(), /*only_meta=*/false));
+    gguf_free(ctx);
+    return p;
+  };
+  try {
+    read_gguf_info(write("tokens.gguf", true));
+    ADD_FAILURE() << "a scalar vocabulary was accepted";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("tokenizer.ggml.tokens is not a list of strings"), std::string::npos) << e.what();
+  }
+  const GgufInfo info = read_gguf_info(write("types.gguf", false));
+  EXPECT_EQ(info.vocab_size, 3);
+  EXPECT_EQ(info.ordinary_tokens.size(), 3u);  // no token types: every token counts as ordinary
 }
 
 TEST(ModelStore, UnknownNamesGetSuggestions) {
