@@ -35,10 +35,16 @@ std::vector<Token> Vocabulary::tokenize(const std::string& text, bool add_specia
   // llama.cpp's pre-tokenizer throws std::invalid_argument through its C API on bytes that are not
   // UTF-8 (found by fuzzing): said as this function's error, not an exception no caller expects.
   try {
-    n = -llama_tokenize(model_->vocab, text.data(), len, nullptr, 0, add_special, false);
-    tokens.resize(static_cast<size_t>(std::max(n, 0)));
-    if (n > 0 && llama_tokenize(model_->vocab, text.data(), len, tokens.data(), n, add_special, false) != n)
-      throw std::runtime_error("tokenization failed");
+    // One pass where it fits: a byte-level BPE token covers at least one byte, plus BOS and EOS.
+    // (Tokenizing is the cost here, not the buffer: counting first would tokenize twice.)
+    tokens.resize(text.size() + 2);
+    n = llama_tokenize(model_->vocab, text.data(), len, tokens.data(), static_cast<int32_t>(tokens.size()), add_special, false);
+    if (n < 0) {  // more tokens than bytes + 2 (no tokenizer known here does that): the size it asks for
+      tokens.resize(static_cast<size_t>(-n));
+      n = llama_tokenize(model_->vocab, text.data(), len, tokens.data(), -n, add_special, false);
+      if (n < 0) throw std::runtime_error("tokenization failed");
+    }
+    tokens.resize(static_cast<size_t>(n));
   } catch (const std::logic_error& e) {  // invalid_argument, out_of_range
     throw std::runtime_error(fmt::format("the prompt text cannot be tokenized ({}): is it UTF-8 text?", e.what()));
   }
