@@ -37,6 +37,7 @@ struct LlmOptions {
   std::string n_depth = "0";
   std::string batch = "1";
   std::string threads = "0";
+  std::string split_modes = "layer", tensor_splits, main_gpus = "0", gpu_sets = "all";  // GPU devices only
   int reps = 3;
   int warmup = 1;
   double ci_stop_pct = 0;
@@ -193,6 +194,32 @@ void validate_axes(const LlmAxes& a) {
   if (!(a.ci_stop >= 0 && a.ci_stop < 1)) throw std::runtime_error("--ci-stop takes a percentage, 0 (off) or above and below 100");
 }
 
+// --split-mode, --tensor-split, --main-gpu, --gpus: checked, in their canonical text ("3/1.0" is "3/1").
+void parse_placements(const LlmOptions& o, LlmAxes& a) {
+  a.split_modes = split_list(o.split_modes);
+  for (const auto& m : a.split_modes)
+    if (std::find(kSplitModes.begin(), kSplitModes.end(), m) == kSplitModes.end())
+      throw std::invalid_argument(fmt::format("--split-mode '{}': takes {}", m, fmt::join(kSplitModes, ", ")));
+  a.tensor_splits = {""};
+  if (!o.tensor_splits.empty()) {
+    a.tensor_splits.clear();
+    for (const auto& t : split_list(o.tensor_splits)) a.tensor_splits.push_back(tensor_split_text(parse_tensor_split(t)));
+  }
+  a.main_gpus = parse_int_list(o.main_gpus, "--main-gpu");
+  check_each(a.main_gpus, 0, kMaxGpus - 1, "--main-gpu");
+  a.gpu_sets.clear();
+  for (const auto& g : split_list(o.gpu_sets)) a.gpu_sets.push_back(gpu_set_text(parse_gpu_set(g)));
+  check_distinct(a.split_modes, "--split-mode");
+  check_distinct(a.tensor_splits, "--tensor-split");
+  check_distinct(a.main_gpus, "--main-gpu");
+  check_distinct(a.gpu_sets, "--gpus");
+  const bool placed = a.split_modes != std::vector<std::string>{"layer"} || a.tensor_splits != std::vector<std::string>{""} ||
+                      a.main_gpus != std::vector<int>{0} || a.gpu_sets != std::vector<std::string>{"all"};
+  const bool any_gpu = std::any_of(a.devices.begin(), a.devices.end(), [](const std::string& d) { return d != "cpu"; });
+  if (placed && !any_gpu)
+    throw std::invalid_argument("--split-mode, --tensor-split, --main-gpu and --gpus place a model on GPUs: add -d cuda (or metal)");
+}
+
 LlmAxes axes_from(const LlmOptions& o) {
   LlmAxes a;
   a.models = split_list(o.models);
@@ -204,6 +231,7 @@ LlmAxes axes_from(const LlmOptions& o) {
   a.n_depth = parse_int_list(o.n_depth, "--depth");
   a.batch = parse_int_list(o.batch, "--batch");
   a.threads = parse_int_list(o.threads, "--threads");
+  parse_placements(o, a);
   check_each(a.batch, 1, kMaxBatch, "--batch");
   check_each(a.threads, 0, kMaxThreads, "--threads");
   if (!o.concurrency.empty()) {
@@ -250,7 +278,8 @@ nlohmann::json axes_json(const LlmAxes& a) {
           {"n_prompt", a.n_prompt}, {"n_gen", a.n_gen},       {"n_depth", a.n_depth}, {"batch", a.batch},
           {"threads", a.threads},   {"reps", a.reps},         {"warmup", a.warmup},   {"seed", a.seed},
           {"ci_stop", a.ci_stop},   {"timeout_s", a.timeout_s}, {"prompt_file", a.prompt_file},
-          {"concurrency", a.concurrency}, {"request_rate", a.request_rate}, {"load", a.load}};
+          {"concurrency", a.concurrency}, {"request_rate", a.request_rate}, {"load", a.load},
+          {"split_modes", a.split_modes}, {"tensor_splits", a.tensor_splits}, {"main_gpus", a.main_gpus}, {"gpu_sets", a.gpu_sets}};
 }
 
 LlmAxes axes_from_json(const nlohmann::json& j) {
@@ -274,6 +303,10 @@ LlmAxes axes_from_json(const nlohmann::json& j) {
   a.concurrency = j.value("concurrency", a.concurrency);
   a.request_rate = j.value("request_rate", a.request_rate);
   a.load = j.value("load", a.load);
+  a.split_modes = j.value("split_modes", a.split_modes);  // absent in runs from before these axes: the defaults
+  a.tensor_splits = j.value("tensor_splits", a.tensor_splits);
+  a.main_gpus = j.value("main_gpus", a.main_gpus);
+  a.gpu_sets = j.value("gpu_sets", a.gpu_sets);
   return a;
 }
 
@@ -403,6 +436,8 @@ Examples:
   mtb llm -m qwen-3-0.6b-it,llama-3.2-1b-it -t q8_0 -p 512 -n 128 -r 5
   mtb llm -m ~/models/my.gguf -t file -p 64,256,1024
   mtb llm -d cuda -t bf16,q4_0 -p 512 -n 128 --depth 0,4096
+  mtb llm -d cuda -m qwen-2.5-32b-it -t q4_0 --split-mode layer,row --gpus 0/1,0/1/2/3
+                                                  llama.cpp's split modes on 2 and 4 GPUs
   mtb llm --resume measurements/llm_benchmarks/<hardware>/<time>
   mtb llm -m qwen-3-0.6b-it,llama-3.2-1b-it -t bf16,q4_0 --plan-out plan.json    write the plan, run nothing
   mtb llm --plan plan.json --shard 2/4 --measurements /shared/measurements       shard 2 of 4, on this machine
@@ -426,6 +461,21 @@ Exit status: 0 all cases ran (or were skipped with a reason), 3 some case failed
       ->capture_default_str();
   cmd->add_option("--batch", o->batch, "parallel sequences")->capture_default_str();
   cmd->add_option("--threads", o->threads, "CPU threads (0: physical cores)")->capture_default_str();
+  auto gpus = [&](CLI::Option* opt) { opt->group("Several GPUs of one host (GPU devices; llama-bench's -sm, -ts, -mg, -dev)"); };
+  gpus(cmd->add_option("--split-mode", o->split_modes,
+                       "how a model spreads over the case's GPUs: none (main GPU only), layer (consecutive layers per "
+                       "GPU), row (matrices split by rows: llama.cpp), tensor (llama.cpp)")
+           ->capture_default_str());
+  gpus(cmd->add_option("--tensor-split", o->tensor_splits,
+                       "each GPU's share of the model, in proportion, '/' between GPUs: 3/1 puts three quarters on the "
+                       "first (default: by free memory)"));
+  gpus(cmd->add_option("--main-gpu", o->main_gpus, "the GPU of --split-mode none (and of row split's small tensors), "
+                                                   "by index in the case's set")
+           ->capture_default_str());
+  gpus(cmd->add_option("--gpus", o->gpu_sets,
+                       "the GPUs a case may use, '/' between indexes, a comma between cases: 0,0/1,0/1/2/3 measures "
+                       "1, 2 and 4 GPUs; all: every visible one")
+           ->capture_default_str());
   cmd->add_option("-r,--repetitions", o->reps, "timed repetitions per case")->capture_default_str();
   cmd->add_option("--warmup", o->warmup, "untimed warm-up repetitions per case")->capture_default_str();
   cmd->add_option("--ci-stop", o->ci_stop_pct,

@@ -23,6 +23,14 @@ class Nvml {
   static Nvml& get();
   bool available() const { return ok_; }
   std::optional<GpuSnapshot> snapshot(unsigned index = 0) const;
+  unsigned count() const;  // GPUs NVML sees (0 where unavailable)
+  // NVML's index of the GPU at a PCI bus id ("0000:c1:00.0", as CUDA and ggml give it): CUDA's
+  // order and NVML's may differ, the bus id is the same.
+  std::optional<unsigned> index_of(const std::string& pci_bus_id) const;
+  // How two GPUs reach each other, in nvidia-smi topo's terms: "NVLink", or PCIe through one switch
+  // (PIX), several switches (PXB), a host bridge (PHB), a NUMA node (NODE) or across nodes (SYS);
+  // "" where NVML cannot say.
+  std::string link(unsigned a, unsigned b) const;
 
  private:
   Nvml();

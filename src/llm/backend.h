@@ -12,6 +12,7 @@
 
 #include "core/calibration.h"
 #include "core/clock.h"
+#include "llm/gpu_placement.h"
 #include "core/device.h"
 #include "core/tokens.h"
 #include "llm/load.h"
@@ -34,6 +35,7 @@ struct LoadRequest {
   // `mtb check` compares the same function rather than the cache's rounding.
   bool kv_at_precision = false;
   int parallel = 1;  // requests a server must serve at once (a load case's concurrency): a spawned server's slots
+  GpuPlacement gpu;  // GPU devices: which of the kind's GPUs, and how the model is split over them
 };
 
 // What a loaded model is, as the backend sees it: goes into the record.
@@ -73,6 +75,9 @@ class LlmSession {
   }
   virtual ModelFacts facts() const = 0;
   virtual uint64_t device_peak_bytes() const { return 0; }
+  // The PCI bus ids ("0000:c1:00.0") of the GPUs the model sits on, in order; empty off a GPU or
+  // where the backend cannot say. The harness reads each one's memory, power and energy by them.
+  virtual std::vector<std::string> gpu_bus_ids() const { return {}; }
   // Restarts the peak that device_peak_bytes reports from what the session holds now. The harness
   // calls it once the session is ready for a case (loaded or reshaped), so that a case's peak is
   // that of its prompt passes and generation. A load's transients (a quantized file decoded on the

@@ -21,23 +21,64 @@ namespace {
 // generation-only case are independent draws.
 enum Stream : uint64_t { kDepth = 1, kPrompt = 2, kFirstToken = 3 };
 
-// The GPU's energy counter (NVML), read outside the timed regions; 0 where there is none.
-uint64_t gpu_energy_mj(bool gpu) {
-  if (!gpu) return 0;
-  const auto s = Nvml::get().snapshot();
-  return s ? s->energy_mj : 0;
+// The energy counter (NVML) of each of the case's GPUs (NVML indexes), read outside the timed
+// regions; 0 where a GPU has none.
+std::vector<uint64_t> gpu_energy_mj(const std::vector<unsigned>& gpus) {
+  std::vector<uint64_t> mj;
+  for (unsigned g : gpus) {
+    const auto s = Nvml::get().snapshot(g);
+    mj.push_back(s ? s->energy_mj : 0);
+  }
+  return mj;
+}
+
+// Each of the case's GPUs: its name, memory it gained over the case
+// (NVML's count of used memory at the end minus before the load: ggml and NVML keep no peak), energy
+// and mean power over the timed generation, and how each pair is linked.
+void record_each_gpu(Record& r, const std::vector<unsigned>& gpus, const std::vector<GpuSnapshot>& start_all,
+                     const std::vector<uint64_t>& energy_mj) {
+  double gen_s = 0;
+  for (double s : r.gen_s) gen_s += s;
+  nlohmann::json each = nlohmann::json::array();
+  for (size_t k = 0; k < gpus.size(); ++k) {
+    const unsigned g = gpus[k];
+    const GpuSnapshot end = Nvml::get().snapshot(g).value_or(GpuSnapshot{});
+    const uint64_t before = g < start_all.size() ? start_all[g].memory_used : 0;
+    const double j = k < energy_mj.size() ? energy_mj[k] / 1000.0 : 0;
+    each.push_back({{"nvml_index", g},
+                    {"name", end.name},
+                    {"memory_added_bytes", end.memory_used > before ? end.memory_used - before : 0},
+                    {"gen_energy_j", j},
+                    {"gen_avg_power_w", gen_s > 0 ? j / gen_s : 0.0},
+                    {"end", to_json(end)}});
+  }
+  r.device_context["gpus"] = each;
+  nlohmann::json links = nlohmann::json::array();
+  for (size_t a = 0; a < gpus.size(); ++a)
+    for (size_t b = a + 1; b < gpus.size(); ++b)
+      links.push_back({{"a", gpus[a]}, {"b", gpus[b]}, {"link", Nvml::get().link(gpus[a], gpus[b])}});
+  if (!links.empty()) r.device_context["links"] = links;
+}
+
+// The NVML indexes of a session's GPUs; its first GPU alone where the backend names none.
+std::vector<unsigned> nvml_indexes(const LlmSession& s) {
+  std::vector<unsigned> out;
+  for (const auto& id : s.gpu_bus_ids())
+    if (auto i = Nvml::get().index_of(id)) out.push_back(*i);
+  if (out.empty()) out.push_back(0);
+  return out;
 }
 
 struct Timed {
   double prompt_s = 0, gen_s = 0;
-  uint64_t gen_energy_mj = 0;
+  std::vector<uint64_t> gen_energy_mj;  // per GPU of the case
   std::vector<Token> generated;  // row 0
 };
 
 // One repetition. Clocks sit around prefill and the decode loop only; the depth fill is untimed,
 // as llama-bench's -d.
 Timed one_rep(const Clock& clock, LlmSession& s, const CaseSpec& c, const TokenRows& depth, const TokenRows& prompt,
-              const TokenRows& first, int n_gen, bool gpu) {
+              const TokenRows& first, int n_gen, const std::vector<unsigned>& gpus) {
   s.reset();
   if (c.n_depth > 0) s.prefill(depth);
   Timed t;
@@ -51,15 +92,15 @@ Timed one_rep(const Clock& clock, LlmSession& s, const CaseSpec& c, const TokenR
   }
   t.generated.push_back(last[0]);
   if (n_gen > 0) {
-    const uint64_t e0 = gpu_energy_mj(gpu);
+    const std::vector<uint64_t> e0 = gpu_energy_mj(gpus);
     const double t0 = clock.now_s();
     for (int i = 0; i < n_gen; ++i) {
       last = s.step(last);
       t.generated.push_back(last[0]);
     }
     t.gen_s = seconds_since(clock, t0);
-    const uint64_t e1 = gpu_energy_mj(gpu);
-    t.gen_energy_mj = e1 > e0 ? e1 - e0 : 0;
+    const std::vector<uint64_t> e1 = gpu_energy_mj(gpus);
+    for (size_t g = 0; g < gpus.size(); ++g) t.gen_energy_mj.push_back(e1[g] > e0[g] ? e1[g] - e0[g] : 0);
   }
   return t;
 }
@@ -68,7 +109,7 @@ Timed one_rep(const Clock& clock, LlmSession& s, const CaseSpec& c, const TokenR
 bool same_weights(const LoadRequest& a, const LoadRequest& b) {
   return a.model_path == b.model_path && a.device == b.device && a.precision == b.precision && a.threads == b.threads &&
          a.batch == b.batch && a.backend_options == b.backend_options && a.all_logits == b.all_logits &&
-         a.kv_at_precision == b.kv_at_precision && a.parallel == b.parallel;
+         a.kv_at_precision == b.kv_at_precision && a.parallel == b.parallel && a.gpu.key_suffix() == b.gpu.key_suffix();
 }
 
 // The session for this case: the kept one (which release_other_weights left only where it holds
@@ -94,20 +135,21 @@ void release_other_weights(LoadedModel& keep, const LoadRequest& req) {
 // prompt and generation need no more (or -r of them).
 template <class Settled, class Say>
 void time_repetitions(const Clock& clock, LlmSession& session, const CaseSpec& c, const TokenRows& depth,
-                      const TokenRows& prompt, const TokenRows& first, bool gpu, Settled&& settled, Say&& say, Record& r,
-                      uint64_t& energy_mj) {
+                      const TokenRows& prompt, const TokenRows& first, const std::vector<unsigned>& gpus, Settled&& settled,
+                      Say&& say, Record& r, std::vector<uint64_t>& energy_mj) {
   for (int w = 0; w < c.warmup; ++w) {
     say(fmt::format("warm-up {}/{}", w + 1, c.warmup));
     // A short generation suffices to warm the decode path; the full prompt warms prefill.
-    one_rep(clock, session, c, depth, prompt, first, std::min(c.n_gen, 4), gpu);
+    one_rep(clock, session, c, depth, prompt, first, std::min(c.n_gen, 4), gpus);
   }
   session.take_observations();  // the warm-up's own figures are not the timed reps'
   bool gen_settled = c.n_gen == 0;
   for (int i = 0; i < c.reps; ++i) {
     say(fmt::format("rep {}/{}", i + 1, c.reps));
     const bool time_gen = !gen_settled || c.n_prompt == 0;
-    Timed t = one_rep(clock, session, c, depth, prompt, first, time_gen ? c.n_gen : 0, gpu);
-    energy_mj += t.gen_energy_mj;
+    Timed t = one_rep(clock, session, c, depth, prompt, first, time_gen ? c.n_gen : 0, gpus);
+    energy_mj.resize(gpus.size());
+    for (size_t g = 0; g < t.gen_energy_mj.size(); ++g) energy_mj[g] += t.gen_energy_mj[g];
     if (c.n_prompt > 0) r.prompt_s.push_back(t.prompt_s);
     if (c.n_gen > 0 && time_gen) r.gen_s.push_back(t.gen_s);
     if (i == 0) r.generated = std::move(t.generated);
@@ -213,6 +255,7 @@ Record run_case(LlmBackend& backend, const CaseInput& in, const std::function<vo
   req.n_gen = c.n_gen;
   req.backend_options = in.backend_options;
   req.parallel = std::max(1, c.load.concurrency);
+  req.gpu = c.gpu;
 
   auto finish = [&](Status st, std::string why) {
     r.status = st;
@@ -243,7 +286,10 @@ Record run_case(LlmBackend& backend, const CaseInput& in, const std::function<vo
   // GPU telemetry where NVML is present: the state at start and end, and the energy counter.
   const bool gpu = c.device == "cuda" && Nvml::get().available();
   if (auto snap = gpu ? Nvml::get().snapshot() : std::nullopt) r.device_context["start"] = to_json(*snap);
-  uint64_t energy_mj = 0;
+  std::vector<GpuSnapshot> start_all;  // every GPU's state before the load: the case's are known after it
+  for (unsigned i = 0; gpu && i < Nvml::get().count(); ++i) start_all.push_back(Nvml::get().snapshot(i).value_or(GpuSnapshot{}));
+  std::vector<unsigned> gpus;          // NVML indexes of the case's GPUs
+  std::vector<uint64_t> energy_mj;     // each one's energy over all timed generation
 
   try {
     say("loading");
@@ -251,6 +297,7 @@ Record run_case(LlmBackend& backend, const CaseInput& in, const std::function<vo
     bool reused = false;
     LlmSession& session = session_for(backend, req, slot, reused);
     r.load_s = seconds_since(clock, t0);
+    if (gpu) gpus = nvml_indexes(session);
     const ModelFacts f = session.facts();
     r.model_arch = f.arch;
     r.model_desc = f.desc;
@@ -270,7 +317,7 @@ Record run_case(LlmBackend& backend, const CaseInput& in, const std::function<vo
     if (c.load.active()) {
       serve_load(clock, session, c, in.vocab, r, say);
     } else {
-      time_repetitions(clock, session, c, depth, prompt, first, gpu, settled, say, r, energy_mj);
+      time_repetitions(clock, session, c, depth, prompt, first, gpus, settled, say, r, energy_mj);
     }
     r.peak_device_bytes = session.device_peak_bytes();
     if (auto snap = gpu ? Nvml::get().snapshot() : std::nullopt) {
@@ -283,6 +330,7 @@ Record run_case(LlmBackend& backend, const CaseInput& in, const std::function<vo
         r.device_context["peak_device_bytes_from"] = "nvml memory used, end minus start";
       }
     }
+    if (!gpus.empty()) record_each_gpu(r, gpus, start_all, energy_mj);
     r.extra.update(session.take_observations());
   } catch (const Unsupported& e) {
     slot.session.reset();  // a session that threw mid-case is not trusted with the next one
@@ -294,7 +342,9 @@ Record run_case(LlmBackend& backend, const CaseInput& in, const std::function<vo
     slot.session.reset();
     return finish(Status::failed, e.what());
   }
-  derive_numbers(r, {in.shape, in.calibration, energy_mj});
+  uint64_t total_mj = 0;
+  for (uint64_t e : energy_mj) total_mj += e;
+  derive_numbers(r, {in.shape, in.calibration, total_mj});
   return finish(Status::ok, "");
 }
 

@@ -51,42 +51,59 @@ double default_timeout_s(const CaseSpec& c, uint64_t weight_bytes) {
   return std::min(kMaxTimeoutS, std::ceil(600 + extra_s + bytes / 100e6 + tokens * bytes / 4e9));
 }
 
+namespace {
+
+// The placements of a device's cases: the plan's on a GPU; the CPU has one.
+std::vector<GpuPlacement> placements_of(const LlmAxes& a, const std::string& device) {
+  if (device == "cpu") return {GpuPlacement{}};
+  std::vector<GpuPlacement> out;
+  for (const auto& sm : a.split_modes)
+    for (const auto& ts : a.tensor_splits)
+      for (int mg : a.main_gpus)
+        for (const auto& g : a.gpu_sets) out.push_back({sm, ts, mg, g});
+  return out;
+}
+
+}  // namespace
+
 std::vector<CaseSpec> expand(const LlmAxes& a) {
   std::vector<CaseSpec> cases;
   for (const auto& m : a.models)
     for (const auto& b : a.backends)
       for (const auto& d : a.devices)
         for (const auto& p : a.precisions)
-          for (int depth : a.n_depth)
-            for (int batch : a.batch)
-              for (int threads : a.threads)
-                for (int np : a.n_prompt)
-                  for (int ng : a.n_gen) {
-                    if (np == 0 && ng == 0) continue;  // nothing to time
-                    if (a.own_model.count(b) && p != a.precisions.front()) continue;
-                    for (const LoadSettings& load : loads_of(a, b)) {
-                      CaseSpec c;
-                      c.model = m;
-                      c.backend = b;
-                      c.device = d;
-                      c.precision = p;
-                      c.n_depth = depth;
-                      c.batch = batch;
-                      c.threads = threads;
-                      c.n_prompt = np;
-                      c.n_gen = ng;
-                      c.reps = a.reps;
-                      c.warmup = a.warmup;
-                      c.ci_stop = a.ci_stop;
-                      c.seed = a.seed;
-                      c.load = load;
-                      const auto bytes = a.weight_bytes.find(m + "|" + p);
-                      c.timeout_s = a.timeout_s != kAutoTimeout ? a.timeout_s
-                                    : default_timeout_s(c, bytes == a.weight_bytes.end() ? 0 : bytes->second);
-                      c.prompt_file = a.prompt_file;
-                      cases.push_back(c);
+          for (const GpuPlacement& gpu : placements_of(a, d))
+            for (int depth : a.n_depth)
+              for (int batch : a.batch)
+                for (int threads : a.threads)
+                  for (int np : a.n_prompt)
+                    for (int ng : a.n_gen) {
+                      if (np == 0 && ng == 0) continue;  // nothing to time
+                      if (a.own_model.count(b) && p != a.precisions.front()) continue;
+                      for (const LoadSettings& load : loads_of(a, b)) {
+                        CaseSpec c;
+                        c.model = m;
+                        c.backend = b;
+                        c.device = d;
+                        c.precision = p;
+                        c.n_depth = depth;
+                        c.batch = batch;
+                        c.threads = threads;
+                        c.n_prompt = np;
+                        c.n_gen = ng;
+                        c.reps = a.reps;
+                        c.warmup = a.warmup;
+                        c.ci_stop = a.ci_stop;
+                        c.seed = a.seed;
+                        c.load = load;
+                        const auto bytes = a.weight_bytes.find(m + "|" + p);
+                        c.timeout_s = a.timeout_s != kAutoTimeout ? a.timeout_s
+                                      : default_timeout_s(c, bytes == a.weight_bytes.end() ? 0 : bytes->second);
+                        c.prompt_file = a.prompt_file;
+                        c.gpu = gpu;
+                        cases.push_back(c);
+                      }
                     }
-                  }
   return cases;
 }
 
@@ -106,6 +123,14 @@ std::string describe_plan(const LlmAxes& a, size_t n_cases) {
   if (a.n_depth != std::vector<int>{0}) s += fmt::format("  n_depth     {}\n", fmt::join(a.n_depth, ", "));
   if (a.batch != std::vector<int>{1}) s += fmt::format("  batch       {}\n", fmt::join(a.batch, ", "));
   s += fmt::format("  threads     {}\n", threads);
+  const bool placed = a.split_modes != std::vector<std::string>{"layer"} || a.tensor_splits != std::vector<std::string>{""} ||
+                      a.main_gpus != std::vector<int>{0} || a.gpu_sets != std::vector<std::string>{"all"};
+  if (placed) {
+    std::vector<std::string> ts;
+    for (const auto& t : a.tensor_splits) ts.push_back(t.empty() ? "by free memory" : t);
+    s += fmt::format("  gpus        {} (GPU devices): split mode {}, tensor split {}, main GPU {}\n", fmt::join(a.gpu_sets, ", "),
+                     fmt::join(a.split_modes, ", "), fmt::join(ts, ", "), fmt::join(a.main_gpus, ", "));
+  }
   if (a.concurrency != std::vector<int>{0} || a.request_rate != std::vector<double>{0}) {
     std::vector<std::string> rates;
     for (double r : a.request_rate) rates.push_back(rate_text(r));

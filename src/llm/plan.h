@@ -21,6 +21,10 @@ inline constexpr double kAutoTimeout = -1;               // LlmAxes::timeout_s: 
 struct LlmAxes {
   std::vector<std::string> models, backends, devices, precisions;
   std::vector<int> n_prompt, n_gen, n_depth, batch, threads;
+  // Placement on a host's GPUs (llama-bench's -sm, -ts, -mg, -dev), canonical text; a CPU case
+  // takes only the defaults.
+  std::vector<std::string> split_modes{"layer"}, tensor_splits{""}, gpu_sets{"all"};
+  std::vector<int> main_gpus{0};
   int reps = 5;
   int warmup = 1;
   double ci_stop = 0;  // see CaseSpec::ci_stop
@@ -43,7 +47,7 @@ struct LlmAxes {
 };
 
 // Order: model, backend, device, precision outermost (so one model file serves consecutive cases),
-// then depth, batch, threads, prompt, gen.
+// then the GPU placement, depth, batch, threads, prompt, gen.
 std::vector<CaseSpec> expand(const LlmAxes& axes);
 
 // The default limit of a case, generous for any machine that can run it: 600 s, plus the weights'

@@ -9,7 +9,7 @@ std::string CaseSpec::key() const {
   std::string k = fmt::format("{}|{}|{}|{}|p{}|n{}|d{}|b{}|t{}|s{}", model, backend, device, precision, n_prompt, n_gen,
                               n_depth, batch, threads, seed);
   if (load.active()) k += fmt::format("|c{}|r{}", load.concurrency, load.request_rate);
-  return k;
+  return k + gpu.key_suffix();
 }
 
 std::string load_label(const LoadSettings& l) {
@@ -25,7 +25,7 @@ std::string CaseSpec::label() const {
   if (n_depth) s += fmt::format(" d{}", n_depth);
   if (batch != 1) s += fmt::format(" b{}", batch);
   if (threads) s += fmt::format(" t{}", threads);
-  return s + load_label(load);
+  return s + load_label(load) + gpu.label_suffix();
 }
 
 std::string Record::noise_flag() const {
@@ -69,6 +69,15 @@ F swapped_field() {
   f.set = [](R& r, const nlohmann::json& j) { r.swapped_bytes = j.get<uint64_t>(); };
   f.present = [](const R& r) { return r.swapped_bytes.has_value(); };
   return f.csv("swapped_bytes", [](const R& r) { return r.swapped_bytes ? std::to_string(*r.swapped_bytes) : ""; }).unit("B");
+}
+
+// A GPU placement axis: in the case and the record where the case is on a GPU.
+template <auto Member>
+F placement(const std::string& key, std::string (*text)(const GpuPlacement&)) {
+  return field<&Record::spec, &CaseSpec::gpu, Member>(key)
+      .of_case()
+      .written_if([](const R& r) { return r.spec.device != "cpu"; })
+      .csv(key, [text](const R& r) { return r.spec.device != "cpu" ? text(r.spec.gpu) : std::string(); });
 }
 
 template <class Pred>
@@ -115,6 +124,12 @@ const FieldTable<Record>& record_fields() {
           axis<&CaseSpec::threads>("n_threads").csv("n_threads"),
           axis<&CaseSpec::reps>("reps").csv("reps"),
           axis<&CaseSpec::seed>("seed").csv("seed"),
+          // Where the model sits on a host of several GPUs: llama-bench's fields and names, for a
+          // case on a GPU (a CPU case has no placement: absent, an empty cell).
+          placement<&GpuPlacement::split_mode>("split_mode", [](const GpuPlacement& p) { return p.split_mode; }),
+          placement<&GpuPlacement::tensor_split>("tensor_split", [](const GpuPlacement& p) { return p.tensor_split; }),
+          placement<&GpuPlacement::main_gpu>("main_gpu", [](const GpuPlacement& p) { return std::to_string(p.main_gpu); }),
+          placement<&GpuPlacement::gpus>("gpus", [](const GpuPlacement& p) { return p.gpus; }),
           view<R>("prompt_tps_median", [](const R& r) { return num(r.prompt_tps.median); }),
           view<R>("prompt_tps_stddev", [](const R& r) { return num(r.prompt_tps.stddev); }),
           view<R>("generation_tps_median", [](const R& r) { return num(r.gen_tps.median); }),

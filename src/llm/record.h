@@ -10,6 +10,7 @@
 #include "core/fields.h"
 #include "core/stats.h"
 #include "core/status.h"
+#include "llm/gpu_placement.h"
 #include "llm/load.h"
 #include "llm/roofline.h"
 
@@ -36,6 +37,7 @@ struct CaseSpec {
   double timeout_s = 0;   // 0: none
   std::string prompt_file;  // real text for the prompt (tokenized, repeated to length); "": seeded ids
   LoadSettings load;        // serving load against a server (llm/load.h); inactive: one stream, timed per token
+  GpuPlacement gpu;         // how the model spreads over the host's GPUs (GPU devices only)
 
   // Identifies the case within a run: resume compares keys.
   std::string key() const;

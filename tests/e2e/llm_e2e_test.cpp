@@ -187,6 +187,35 @@ TEST(GpuE2E, TinyModelRunsOnCuda) {
   }
 }
 
+// The placement axes on a GPU: recorded as llama-bench's fields, each GPU of a case described from
+// NVML, and a GPU that is not there a skip with the reason.
+TEST(GpuE2E, PlacementsAreRecordedAndEachGpuOfACaseIsDescribed) {
+  const Result info = run_mtb("info --json 2>/dev/null");
+  const auto j = nlohmann::json::parse(info.out);
+  int cuda = 0;
+  for (const auto& d : j["hardware_info"]["devices"]) cuda += d["device"] == "cuda" && d["backend"] == "llamacpp";
+  if (!cuda) GTEST_SKIP() << "no CUDA device in this build or machine (CPU-only build, or no GPU)";
+  const fs::path root = fresh_dir();
+  const Result r = run_mtb("llm -b llamacpp -m tiny -t f32 -d cuda -p 32 -n 8 -r 1 --cooldown 0 --no-report "
+                           "--split-mode layer,none --gpus 0,15 --measurements " + root.string());
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  const auto recs = records(only_run(root));
+  ASSERT_EQ(recs.size(), 4u);
+  for (const auto& rec : recs) {
+    if (rec.spec.gpu.gpus == "15") {
+      EXPECT_EQ(rec.status, mtb::Status::skipped);
+      EXPECT_NE(rec.error.find("GPU 15 is not there"), std::string::npos) << rec.error;
+      continue;
+    }
+    EXPECT_EQ(rec.status, mtb::Status::ok) << rec.error;
+    EXPECT_EQ(rec.extra.value("gpu_devices", ""), "CUDA0");
+    ASSERT_TRUE(rec.device_context.contains("gpus")) << rec.device_context.dump();
+    ASSERT_EQ(rec.device_context["gpus"].size(), 1u);
+    EXPECT_NE(rec.device_context["gpus"][0].value("name", "").find("NVIDIA"), std::string::npos);
+    EXPECT_GT(rec.device_context["gpus"][0].value("memory_added_bytes", uint64_t{0}), 0u);
+  }
+}
+
 // Ctrl-C: the running case is killed and not recorded, finished ones stay, exit 130 names the resume.
 TEST(LlmE2E, CtrlCStopsCleanlyAndKeepsFinishedCases) {
   const fs::path root = fresh_dir();

@@ -110,24 +110,57 @@ Token argmax(const float* logits, int n) {
   return 0;  // only when every logit is NaN
 }
 
+llama_split_mode split_mode_of(const std::string& mode) {
+  if (mode == "none") return LLAMA_SPLIT_MODE_NONE;
+  if (mode == "row") return LLAMA_SPLIT_MODE_ROW;
+  if (mode == "tensor") return LLAMA_SPLIT_MODE_TENSOR;
+  return LLAMA_SPLIT_MODE_LAYER;
+}
+
+// Whether this host can place the case as asked: its GPUs there, the main GPU among them, no more
+// shares than GPUs.
+Support placement_support(const GpuPlacement& p, int visible) {
+  std::vector<int> gpus;
+  try {
+    gpus = resolve_gpus(p, visible);
+  } catch (const std::invalid_argument& e) {
+    return Support::no(e.what());
+  }
+  if (p.main_gpu >= static_cast<int>(gpus.size()))
+    return Support::no(fmt::format("--main-gpu {}: the case has {} GPU(s) (--gpus {})", p.main_gpu, gpus.size(), p.gpus));
+  if (!p.tensor_split.empty() && parse_tensor_split(p.tensor_split).size() > gpus.size())
+    return Support::no(fmt::format("--tensor-split {}: more shares than the case's {} GPU(s)", p.tensor_split, gpus.size()));
+  return Support::yes();
+}
+
 class LlamaSession final : public LlmSession {
  public:
   LlamaSession(const LoadRequest& req) : batch_(req.batch), all_logits_(req.all_logits) {
     llama_model_params mp = llama_model_default_params();
     std::vector<ggml_backend_dev_t> devs;
     if (req.device != "cpu") {
-      devs = gpu_devices(req.device);
-      gpu_ = devs.empty() ? nullptr : devs[0];
-      mp.n_gpu_layers = -1;  // everything on the device
+      // The case's GPUs (LlamaBackend::supports checked the set against what is there), split as asked.
+      const auto all = gpu_devices(req.device);
+      for (int i : resolve_gpus(req.gpu, static_cast<int>(all.size()))) gpus_.push_back(all[i]);
+      gpu_ = gpus_.empty() ? nullptr : gpus_[0];
+      devs = gpus_;
+      mp.n_gpu_layers = -1;  // everything on the devices
+      mp.split_mode = split_mode_of(req.gpu.split_mode);
+      mp.main_gpu = req.gpu.main_gpu;
+      if (!req.gpu.tensor_split.empty()) {
+        tensor_split_ = parse_tensor_split(req.gpu.tensor_split);
+        tensor_split_.resize(llama_max_devices(), 0.0f);
+        mp.tensor_split = tensor_split_.data();
+      }
     } else {
       mp.n_gpu_layers = 0;
     }
     devs.push_back(nullptr);  // the list is null-terminated; an empty list keeps a CPU case off any GPU
     mp.devices = devs.data();
-    if (gpu_) {
+    for (ggml_backend_dev_t g : gpus_) {
       size_t free = 0, total = 0;
-      ggml_backend_dev_memory(gpu_, &free, &total);
-      device_free_before_ = free;
+      ggml_backend_dev_memory(g, &free, &total);
+      free_before_.push_back(free);
     }
     forget_errors();
     model_ = llama_model_load_from_file(req.model_path.c_str(), mp);
@@ -274,12 +307,26 @@ class LlamaSession final : public LlmSession {
   }
 
   uint64_t device_peak_bytes() const override {
-    if (!gpu_) return 0;
-    // ggml keeps no allocator peak; the worker is the only process on the device, so the drop in
-    // free memory since before the load is what this case holds (weights, KV cache, compute buffers).
-    size_t free = 0, total = 0;
-    ggml_backend_dev_memory(gpu_, &free, &total);
-    return device_free_before_ > free ? device_free_before_ - free : 0;
+    // ggml keeps no allocator peak; the worker is the only process on the devices, so the drop in
+    // free memory since before the load is what this case holds (weights, KV cache, compute
+    // buffers), summed over the case's GPUs.
+    uint64_t held = 0;
+    for (size_t i = 0; i < gpus_.size(); ++i) {
+      size_t free = 0, total = 0;
+      ggml_backend_dev_memory(gpus_[i], &free, &total);
+      held += free_before_[i] > free ? free_before_[i] - free : 0;
+    }
+    return held;
+  }
+
+  std::vector<std::string> gpu_bus_ids() const override {
+    std::vector<std::string> ids;
+    for (ggml_backend_dev_t g : gpus_) {
+      ggml_backend_dev_props props{};
+      ggml_backend_dev_get_props(g, &props);
+      ids.push_back(props.device_id ? props.device_id : "");
+    }
+    return ids;
   }
 
  private:
@@ -329,6 +376,7 @@ class LlamaSession final : public LlmSession {
                {"type_v", ggml_type_name(kv_type_)},
                {"flash_attn", llama_flash_attn_type_name(cp.flash_attn_type)},
                {"n_gpu_layers", req.device == "cpu" ? 0 : -1},
+               {"gpu_devices", gpu_names()},
                {"greedy_choice", samplers_.empty() ? "host argmax over the logits"
                                                 : "backend sampler (one argmax in the graph over every sequence, the tokens alone read back)"},
                {"system_info", llama_print_system_info()}};
@@ -350,8 +398,16 @@ class LlamaSession final : public LlmSession {
   std::vector<int> last_logits_ = std::vector<int>(batch_, -1);
   std::vector<llama_sampler_seq_config> samplers_;  // one greedy chain per sequence; empty with all_logits
   uint64_t logits_back_ = 0;                          // sampled logits copied to the host (take_observations)
-  ggml_backend_dev_t gpu_ = nullptr;
-  size_t device_free_before_ = 0;
+  std::string gpu_names() const {
+    std::string names;
+    for (ggml_backend_dev_t g : gpus_) names += (names.empty() ? "" : "/") + std::string(ggml_backend_dev_name(g));
+    return names.empty() ? "none" : names;  // llama-bench's `devices` field
+  }
+
+  ggml_backend_dev_t gpu_ = nullptr;      // the first of the case's GPUs (its name in the record)
+  std::vector<ggml_backend_dev_t> gpus_;  // the case's GPUs, in the order llama.cpp splits over them
+  std::vector<size_t> free_before_;       // each one's free memory before the load
+  std::vector<float> tensor_split_;       // llama_max_devices() shares, alive while the model loads
   ModelFacts facts_;
 };
 
@@ -383,6 +439,7 @@ class LlamaBackend final : public LlmBackend {
     init_once();
     if (req.device != "cpu" && gpu_devices(req.device).empty())
       return Support::no(fmt::format("this build of llama.cpp has no '{}' device (built without it, or no GPU found)", req.device));
+    if (req.device != "cpu") return placement_support(req.gpu, static_cast<int>(gpu_devices(req.device).size()));
     return Support::yes();
   }
 

@@ -218,6 +218,9 @@ class MlxBackend final : public LlmBackend {
     std::string why;
     const auto d = mlx_backend::mlx_device(req.device, &why);
     if (!d) return Support::no(why);
+    // MLX runs on one GPU, its default one (Metal has one).
+    if (req.device != "cpu")
+      if (std::string one = first_gpu_only(req.gpu, 1, "the MLX backend"); !one.empty()) return Support::no(one);
     if (req.precision == "file") return Support::yes();  // decided at load, from the file's stored type
     try {
       if (std::string no = kernel_probe(plan_for(req.precision, req.device), *d); !no.empty()) return Support::no(no);

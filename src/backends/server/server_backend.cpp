@@ -296,6 +296,9 @@ class ServerBackend final : public LlmBackend {
 
   Support supports(const LoadRequest& req) const override {
     if (req.batch != 1) return Support::no("the server backend sends one request at a time (--batch 1)");
+    if (!req.gpu.is_default())
+      return Support::no("the server places its model on its GPUs itself: --split-mode, --tensor-split, --main-gpu and "
+                         "--gpus apply to the in-process backends");
     // Bad options are the user's to fix, not a skip: validate() throws and the case fails with its message.
     server_options_from_json(req.backend_options).validate();
     return Support::yes();

@@ -112,7 +112,8 @@ void restart_device_peak(const at::Device& d) {
 
 class TorchSession final : public LlmSession {
  public:
-  explicit TorchSession(const LoadRequest& req) : batch_(req.batch), all_logits_(req.all_logits) {
+  explicit TorchSession(const LoadRequest& req)
+      : batch_(req.batch), all_logits_(req.all_logits), bus_ids_(torch_backend::gpu_bus_ids(req.device)) {
     // A worker may have run another model before this one: this load's peak is its own.
     if (device_available(req.device)) restart_device_peak(torch_device(req.device));
     const auto src = open_tensor_source(req.model_path);
@@ -186,6 +187,7 @@ class TorchSession final : public LlmSession {
   }
 
   ModelFacts facts() const override { return facts_; }
+  std::vector<std::string> gpu_bus_ids() const override { return bus_ids_; }
 
   void restart_memory_peak() override { restart_device_peak(model_->options().device); }
 
@@ -292,6 +294,7 @@ class TorchSession final : public LlmSession {
   at::TensorOptions long_opts_;
   at::Tensor last_logits_, prefill_logits_;
   ModelFacts facts_;
+  std::vector<std::string> bus_ids_;
 };
 
 class TorchBackend final : public LlmBackend {
@@ -304,6 +307,9 @@ class TorchBackend final : public LlmBackend {
   Support supports(const LoadRequest& req) const override {
     if (!device_available(req.device))
       return Support::no(fmt::format("this libtorch ({}) has no '{}' device (built without it, or none found)", TORCH_VERSION, req.device));
+    if (req.device != "cpu")
+      if (std::string why = first_gpu_only(req.gpu, torch_backend::gpu_count(req.device), "the torch backend"); !why.empty())
+        return Support::no(why);
     if (req.precision == "file") return Support::yes();  // decided at load, from the file's stored type
     try {
       const Plan p = plan_for(req.precision, req.device);

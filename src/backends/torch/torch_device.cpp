@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <ATen/detail/CUDAHooksInterface.h>
+
 #include "backends/torch/torch_compat.h"
 #include "core/system_info.h"
 #if MTB_TORCH_HAS_CUDA_GRAPH
@@ -22,6 +24,22 @@ bool device_available(const std::string& d) {
   if (d == "cuda") return at::hasCUDA();
   if (d == "metal") return at::hasMPS();
   return false;
+}
+
+int gpu_count(const std::string& d) {
+  if (d == "cuda") return at::detail::getCUDAHooks().getNumGPUs();
+  return d == "metal" && at::hasMPS() ? 1 : 0;
+}
+
+std::vector<std::string> gpu_bus_ids(const std::string& d) {
+#if MTB_TORCH_HAS_CUDA_GRAPH
+  if (d == "cuda" && at::hasCUDA()) {
+    const auto* prop = at::cuda::getDeviceProperties(0);
+    return {fmt::format("{:04x}:{:02x}:{:02x}.0", prop->pciDomainID, prop->pciBusID, prop->pciDeviceID)};
+  }
+#endif
+  (void)d;
+  return {};
 }
 
 std::vector<DeviceInfo> torch_devices(const std::string& backend, bool with_mps) {
