@@ -38,8 +38,8 @@ std::map<std::string, const Record*> index_ok(const std::vector<Record>& records
 }  // namespace
 
 std::string match_key(const CaseSpec& c) {
-  return fmt::format("{} {} {} {} p{} n{} d{} b{}{}", c.model, c.backend, c.device, c.precision, c.n_prompt, c.n_gen,
-                     c.n_depth, c.batch, load_label(c.load));
+  return fmt::format("{} {} {} {} p{} n{} d{} b{}{}{}", c.model, c.backend, c.device, c.precision, c.n_prompt, c.n_gen,
+                     c.n_depth, c.batch, load_label(c.load), c.gpu.label_suffix());
 }
 
 Comparison compare_records(const std::vector<Record>& a, const std::vector<Record>& b, const CompareOptions& o) {

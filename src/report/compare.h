@@ -34,8 +34,8 @@ struct Comparison {
   std::vector<CaseSpec> only_a, only_b;
 };
 
-// Cases match on model, backend, device, precision, n_prompt, n_gen, depth and batch. Failed records
-// are left out of both sides.
+// Cases match on model, backend, device, precision, n_prompt, n_gen, depth, batch, load and GPU
+// placement. Failed records are left out of both sides.
 Comparison compare_records(const std::vector<Record>& a, const std::vector<Record>& b, const CompareOptions& o);
 
 // The matched case key: what compare prints and matches on.

@@ -8,7 +8,7 @@ std::string series_label(const CaseSpec& c) {
   std::string s = fmt::format("{} {} {}", c.backend, c.device, c.precision);
   if (c.batch != 1) s += fmt::format(" b{}", c.batch);
   if (c.n_depth) s += fmt::format(" d{}", c.n_depth);
-  return s;
+  return s + c.gpu.label_suffix();  // one series per GPU placement ("" for the default)
 }
 
 std::vector<ModelSeries> group_llm(const std::vector<const Run*>& runs) {

@@ -57,6 +57,19 @@ TEST(CompareRecords, MatchesCasesAndFlagsOnlyTheSlowedOne) {
   EXPECT_EQ(regressions(c, 25).size(), 0u);
 }
 
+// Two GPU placements of one case are two cases: each matched with its own, neither with the other.
+TEST(CompareRecords, EachGpuPlacementIsACaseOfItsOwn) {
+  Record layer = record("q4_0", 16, {0.005, 0.0052, 0.0051}, {0.008, 0.0082, 0.0081});
+  layer.spec.device = "cuda";
+  Record row = layer;
+  row.spec.gpu.split_mode = "row";
+  const Comparison c = compare_records({layer, row}, {layer}, {});
+  ASSERT_EQ(c.matched.size(), 1u);
+  EXPECT_EQ(c.matched[0].spec.gpu.split_mode, "layer");
+  ASSERT_EQ(c.only_a.size(), 1u);
+  EXPECT_EQ(c.only_a[0].gpu.split_mode, "row");
+}
+
 // A load case of a server at concurrency 4: 12 requests of 9 tokens, each taking `e2e` seconds (with
 // a little seeded spread), so compare tests the per-request samples.
 Record load_case(double e2e, uint32_t seed) {
