@@ -9,7 +9,7 @@
 #   bench/gpu.sh --detach [STAGE...]
 #                                 run in a new process session and return at once: the run outlives
 #                                 the command that started it (a remote shell's time limit, say)
-#   bench/gpu.sh --status         the detached run's progress; copies its results to $OUT when set
+#   bench/gpu.sh --status [SECS]  waits up to SECS for the detached run, shows its progress; copies its results to $OUT when set
 #
 # Stages: build test calibrate parity short llm quality sweep ops summary. `test` runs the GPU tests
 # (names matching Cuda, Gpu or Torch: the CUDA ops, the GPU end-to-end run, and everything that
@@ -31,15 +31,8 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 RES=${GPU_RESULTS:-/tmp/mtb-gpu}
 BUILD=${MTB_BUILD_DIR:-$ROOT/build-cuda}
-# Synthesized GGUFs (up to ~30 GB per model at bf16 + q8_0 + q4_0) are written where the RAM disk
-# /dev/shm has room for two models' files, else to /tmp (the calibration goes with them; both are
-# per machine). On the H100 the RAM disk did not shorten synthesis much: it is bound by the CPU
-# (llama.cpp's quantizer making q8_0 and q4_0), not the disk.
-if [ -z "${MTB_CACHE_DIR:-}" ]; then
-  shm_gb=$(df -BG --output=avail /dev/shm 2>/dev/null | tail -1 | tr -dc 0-9)
-  if [ "${shm_gb:-0}" -ge 48 ]; then MTB_CACHE_DIR=/dev/shm/mtb-cache; else MTB_CACHE_DIR=/tmp/mtb-cache; fi
-fi
-export MTB_CACHE_DIR
+source "$ROOT/bench/remote_run.sh"
+pick_model_cache
 mkdir -p "$RES"
 
 # Copies what a reader needs (small files only) to $OUT, where a remote runner collects them.
@@ -52,20 +45,8 @@ export_results() {
   return 0
 }
 
+remote_control gpu.sh "$RES/gpu.log" "$RES/done" "$RES/failed" export_results -- "$@"
 case "${1:-}" in
-  --detach)
-    shift
-    rm -f "$RES/done" "$RES/failed"
-    setsid nohup bash "$0" "$@" >"$RES/gpu.log" 2>&1 </dev/null &
-    echo "gpu.sh: started (pid $!), log $RES/gpu.log; follow with: bench/gpu.sh --status"
-    exit 0 ;;
-  --status)
-    tail -n 25 "$RES/gpu.log" 2>/dev/null || echo "gpu.sh: no run in $RES"
-    if [ -f "$RES/done" ]; then echo "gpu.sh: FINISHED: $(cat "$RES/done")"
-    elif [ -f "$RES/failed" ]; then echo "gpu.sh: FAILED: $(cat "$RES/failed")"
-    else echo "gpu.sh: still running"; fi
-    export_results
-    exit 0 ;;
   -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
 esac
 

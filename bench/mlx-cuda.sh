@@ -32,11 +32,8 @@ WORK=${MLX_WORK:-/tmp/mlx-cuda}
 PREFIX=${MLX_PREFIX:-/tmp/mlx-cuda-install}
 BUILD=${MTB_BUILD_DIR:-$ROOT/build-mlx-cuda}
 MTB=$BUILD/mtb
-if [ -z "${MTB_CACHE_DIR:-}" ]; then  # as bench/gpu.sh: the RAM disk where it has room
-  shm_gb=$(df -BG --output=avail /dev/shm 2>/dev/null | tail -1 | tr -dc 0-9)
-  if [ "${shm_gb:-0}" -ge 48 ]; then MTB_CACHE_DIR=/dev/shm/mtb-cache; else MTB_CACHE_DIR=/tmp/mtb-cache; fi
-fi
-export MTB_CACHE_DIR
+source "$ROOT/bench/remote_run.sh"
+pick_model_cache
 mkdir -p "$RES"
 
 export_results() {
@@ -48,22 +45,8 @@ export_results() {
   return 0
 }
 
+remote_control mlx-cuda.sh "$RES/mlx-cuda.log" "$RES/mlx-done" "$RES/mlx-failed" export_results -- "$@"
 case "${1:-}" in
-  --detach)
-    shift
-    rm -f "$RES/mlx-done" "$RES/mlx-failed"
-    setsid nohup bash "$0" "$@" >"$RES/mlx-cuda.log" 2>&1 </dev/null &
-    echo "mlx-cuda.sh: started (pid $!), log $RES/mlx-cuda.log; follow with: bench/mlx-cuda.sh --status [SECS]"
-    exit 0 ;;
-  --status)
-    end=$(( $(date +%s) + ${2:-0} ))
-    while [ ! -f "$RES/mlx-done" ] && [ ! -f "$RES/mlx-failed" ] && [ "$(date +%s)" -lt "$end" ]; do sleep 10; done
-    tail -n 30 "$RES/mlx-cuda.log" 2>/dev/null || echo "mlx-cuda.sh: no run in $RES"
-    if [ -f "$RES/mlx-done" ]; then echo "mlx-cuda.sh: FINISHED: $(cat "$RES/mlx-done")"
-    elif [ -f "$RES/mlx-failed" ]; then echo "mlx-cuda.sh: FAILED: $(cat "$RES/mlx-failed")"
-    else echo "mlx-cuda.sh: still running"; fi
-    export_results
-    exit 0 ;;
   -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
 esac
 
