@@ -2,8 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <ATen/detail/CUDAHooksInterface.h>
-
 #include "backends/torch/torch_compat.h"
 #include "core/system_info.h"
 #if MTB_TORCH_HAS_CUDA_GRAPH
@@ -27,7 +25,9 @@ bool device_available(const std::string& d) {
 }
 
 int gpu_count(const std::string& d) {
-  if (d == "cuda") return at::detail::getCUDAHooks().getNumGPUs();
+#if MTB_TORCH_HAS_CUDA_GRAPH
+  if (d == "cuda") return at::hasCUDA() ? static_cast<int>(c10::cuda::device_count()) : 0;
+#endif
   return d == "metal" && at::hasMPS() ? 1 : 0;
 }
 
