@@ -55,26 +55,11 @@ stages=("$@"); [ ${#stages[@]} -eq 0 ] && stages=(build test calibrate parity sh
 if [ "${stages[*]}" = sweep ] && [ ! -x "${MTB_BUILD_DIR:-$ROOT/build-cuda}/mtb" ]; then stages=(build sweep summary); fi
 rm -f "$RES/info-head.txt"  # an earlier run's build may differ
 echo "model cache: $MTB_CACHE_DIR"
-has() { local s; for s in "${stages[@]}"; do [ "$s" = "$1" ] && return 0; done; return 1; }
-say() { printf '\n=== %s (%s)\n' "$*" "$(date -u +%H:%M:%S)"; }
 T0=$(date +%s)
 failed_stages=()
 trap 'echo "stage failed at line $LINENO after $(( $(date +%s) - T0 )) s" > "$RES/failed"; export_results' ERR
 
-# --- dependencies: from the packed .device/ where the machine has no registry --------------------
-if [ -d .device/debs ] && { [ ! -f /usr/include/brotli/decode.h ] || [ ! -f /usr/include/xxhash.h ]; }; then
-  for deb in .device/debs/*.deb; do dpkg -x "$deb" /; done
-fi
-if [ ! -f third_party/llama.cpp/CMakeLists.txt ]; then
-  [ -f .device/llama.cpp.tar.gz ] || { echo "gpu.sh: no llama.cpp tree: run scripts/setup.sh or bench/pack-device.sh" >&2; exit 1; }
-  mkdir -p third_party/llama.cpp
-  tar -xzf .device/llama.cpp.tar.gz -C third_party/llama.cpp
-  cp .device/llama.cpp.commit third_party/llama.cpp/.mtb-commit
-fi
-# A copied tree's own git history may lag the commit it was copied from: pack-device.sh names it.
-[ -f .device/mtb.commit ] && export MTB_COMMIT=$(cat .device/mtb.commit)
-export MTB_VOCAB_DIR=$ROOT/third_party/llama.cpp/models
-[ -f .device/plotly.min.js ] && export MTB_PLOTLY_JS=$ROOT/.device/plotly.min.js
+use_packed_dependencies
 MTB=$BUILD/mtb
 
 # The frames of every "mtb: fatal signal" call stack in a log, as function and source line; words of
@@ -131,14 +116,7 @@ print(f"Tests: {total - failed} of {total} passed ({which})" + (f", {failed} FAI
 gpu_backends() { "$MTB" info --json | grep -q '"torch"' && echo llamacpp,torch || echo llamacpp; }
 
 # Each stage's seconds, in stages.txt ("build 312"), closed when the next one starts.
-: >"$RES/stages.txt"
-stage_name="" stage_t0=$T0
-stage() {
-  [ -n "$stage_name" ] && echo "$stage_name $(( $(date +%s) - stage_t0 ))" >>"$RES/stages.txt"
-  stage_name=$1 stage_t0=$(date +%s)
-  [ -n "$1" ] && say "${2:-$1}"
-  return 0
-}
+start_stages "$RES/stages.txt"
 
 # The parity models' files, made in the background (lowest priority, cores 2..) from the end of the
 # build, so that synthesis overlaps the GPU tests rather than waiting in line before parity.

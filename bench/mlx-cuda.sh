@@ -51,36 +51,17 @@ case "${1:-}" in
 esac
 
 stages=("$@"); [ ${#stages[@]} -eq 0 ] && stages=(mlx mtb ops check llm summary)
-has() { local s; for s in "${stages[@]}"; do [ "$s" = "$1" ] && return 0; done; return 1; }
-say() { printf '\n=== %s (%s)\n' "$*" "$(date -u +%H:%M:%S)"; }
 T0=$(date +%s)
 failed_stages=()
 trap 'echo "stage ${stage_name:-?} failed at line $LINENO after $(( $(date +%s) - T0 )) s" > "$RES/mlx-failed"; export_results' ERR
-: >"$RES/mlx-stages.txt"
-stage_name="" stage_t0=$T0
-stage() {
-  [ -n "$stage_name" ] && echo "$stage_name $(( $(date +%s) - stage_t0 ))" >>"$RES/mlx-stages.txt"
-  stage_name=$1 stage_t0=$(date +%s)
-  [ -n "$1" ] && say "${2:-$1}"
-  return 0
-}
+start_stages "$RES/mlx-stages.txt"
 
 # --- the toolchain and mtb's own packed dependencies (as bench/gpu.sh) -------------------------
 [ -x /usr/local/cuda/bin/nvcc ] && ! command -v nvcc >/dev/null && export PATH=/usr/local/cuda/bin:$PATH
 command -v nvcc >/dev/null || { echo "mlx-cuda.sh: no nvcc on PATH or in /usr/local/cuda/bin" >&2; exit 1; }
 export CUDA_HOME=${CUDA_HOME:-$(dirname "$(dirname "$(readlink -f "$(command -v nvcc)")")")}  # MLX's NVRTC finds headers there
 nvcc_version=$(nvcc --version | grep -o 'release [0-9.]*' | cut -d' ' -f2)
-if [ -d .device/debs ] && { [ ! -f /usr/include/brotli/decode.h ] || [ ! -f /usr/include/xxhash.h ]; }; then
-  for deb in .device/debs/*.deb; do dpkg -x "$deb" /; done
-fi
-if [ ! -f third_party/llama.cpp/CMakeLists.txt ]; then
-  mkdir -p third_party/llama.cpp
-  tar -xzf .device/llama.cpp.tar.gz -C third_party/llama.cpp
-  cp .device/llama.cpp.commit third_party/llama.cpp/.mtb-commit
-fi
-if [ -f .device/mtb.commit ]; then MTB_COMMIT=$(cat .device/mtb.commit); export MTB_COMMIT; fi
-export MTB_VOCAB_DIR=$ROOT/third_party/llama.cpp/models
-[ -f .device/plotly.min.js ] && export MTB_PLOTLY_JS=$ROOT/.device/plotly.min.js
+use_packed_dependencies
 # cuDNN (MLX's FindCUDNN needs it, at MLX's build and at mtb's configure through MLXConfig): the
 # toolkit's, else pip's nvidia-cudnn-cu13 (torch's). Passed as CMake's search paths, not MLX's
 # CUDNN_*_PATH: torch's own FindCUDNN reads CUDNN_LIBRARY_PATH as a library file.

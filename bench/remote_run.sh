@@ -42,3 +42,37 @@ remote_control() {
       exit 0 ;;
   esac
 }
+
+# Stages: `has NAME` (asked for: the `stages` array), `say TITLE` (a heading with the time), and
+# `stage NAME [TITLE]`, which closes the previous stage's seconds into STAGES_FILE ("build 312") and
+# opens NAME (`stage ""` closes the last). Call start_stages STAGES_FILE first.
+has() { local s; for s in "${stages[@]}"; do [ "$s" = "$1" ] && return 0; done; return 1; }
+say() { printf '\n=== %s (%s)\n' "$*" "$(date -u +%H:%M:%S)"; }
+start_stages() {
+  STAGES_FILE=$1 stage_name="" stage_t0=$(date +%s)
+  : >"$STAGES_FILE"
+}
+stage() {
+  [ -n "$stage_name" ] && echo "$stage_name $(( $(date +%s) - stage_t0 ))" >>"$STAGES_FILE"
+  stage_name=$1 stage_t0=$(date +%s)
+  [ -n "$1" ] && say "${2:-$1}"
+  return 0
+}
+
+# mtb's dependencies from the packed .device/ (bench/pack-device.sh) where the machine has no package
+# registry: the -dev packages' files, llama.cpp's tree, the commit the tree was copied at (its own
+# git history may lag it), the vocabularies and plotly.js.
+use_packed_dependencies() {
+  if [ -d .device/debs ] && { [ ! -f /usr/include/brotli/decode.h ] || [ ! -f /usr/include/xxhash.h ]; }; then
+    for deb in .device/debs/*.deb; do dpkg -x "$deb" /; done
+  fi
+  if [ ! -f third_party/llama.cpp/CMakeLists.txt ]; then
+    [ -f .device/llama.cpp.tar.gz ] || { echo "$0: no llama.cpp tree: run scripts/setup.sh or bench/pack-device.sh" >&2; exit 1; }
+    mkdir -p third_party/llama.cpp
+    tar -xzf .device/llama.cpp.tar.gz -C third_party/llama.cpp
+    cp .device/llama.cpp.commit third_party/llama.cpp/.mtb-commit
+  fi
+  if [ -f .device/mtb.commit ]; then MTB_COMMIT=$(cat .device/mtb.commit); export MTB_COMMIT; fi
+  export MTB_VOCAB_DIR=$ROOT/third_party/llama.cpp/models
+  if [ -f .device/plotly.min.js ]; then export MTB_PLOTLY_JS=$ROOT/.device/plotly.min.js; fi
+}
