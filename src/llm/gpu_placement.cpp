@@ -26,23 +26,20 @@ std::vector<std::string> split_slashes(const std::string& text, const char* opti
 
 bool GpuPlacement::is_default() const { return key_suffix().empty(); }
 
-std::string GpuPlacement::key_suffix() const {
-  std::string k;
-  if (split_mode != "layer") k += "|sm" + split_mode;
-  if (!tensor_split.empty()) k += "|ts" + tensor_split;
-  if (main_gpu != 0) k += fmt::format("|mg{}", main_gpu);
-  if (gpus != "all") k += "|g" + gpus;
-  return k;
-}
-
-std::string GpuPlacement::label_suffix() const {
+// The settings that differ from the default, each written by `each` from its name (`names`: split
+// mode, tensor split, main GPU, GPUs) and value, in that order: a key's suffix and a label's share it.
+std::string GpuPlacement::differences(const char* each, const std::array<const char*, 4>& names) const {
   std::string s;
-  if (split_mode != "layer") s += " sm " + split_mode;
-  if (!tensor_split.empty()) s += " ts " + tensor_split;
-  if (main_gpu != 0) s += fmt::format(" mg {}", main_gpu);
-  if (gpus != "all") s += " gpus " + gpus;
+  auto add = [&](int i, const std::string& v) { s += fmt::format(fmt::runtime(each), names[i], v); };
+  if (split_mode != "layer") add(0, split_mode);
+  if (!tensor_split.empty()) add(1, tensor_split);
+  if (main_gpu != 0) add(2, std::to_string(main_gpu));
+  if (gpus != "all") add(3, gpus);
   return s;
 }
+
+std::string GpuPlacement::key_suffix() const { return differences("|{}{}", {"sm", "ts", "mg", "g"}); }
+std::string GpuPlacement::label_suffix() const { return differences(" {} {}", {"sm", "ts", "mg", "gpus"}); }
 
 std::vector<float> parse_tensor_split(const std::string& text) {
   std::vector<float> shares;

@@ -1,6 +1,7 @@
 // How a case spreads one model over a host's GPUs: llama-bench's -sm, -ts, -mg and -dev, kept as
 // the text the records carry, with the parsers the CLI checks them by and the backends read them with.
 #pragma once
+#include <array>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,9 @@ struct GpuPlacement {
   // "" for the default placement (a run's keys and labels from before these axes stay as they were).
   std::string key_suffix() const;    // "|smrow|ts3/1|mg1|g0/1"
   std::string label_suffix() const;  // " sm row ts 3/1 mg 1 gpus 0/1"
+
+ private:
+  std::string differences(const char* each, const std::array<const char*, 4>& names) const;
 };
 
 // "3/1" -> {3, 1}: at most kMaxGpus shares, each finite and 0 or more, not all 0. Throws naming the option.

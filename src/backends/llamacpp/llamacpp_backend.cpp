@@ -437,10 +437,11 @@ class LlamaBackend final : public LlmBackend {
 
   Support supports(const LoadRequest& req) const override {
     init_once();
-    if (req.device != "cpu" && gpu_devices(req.device).empty())
+    if (req.device == "cpu") return Support::yes();
+    const size_t gpus = gpu_devices(req.device).size();
+    if (gpus == 0)
       return Support::no(fmt::format("this build of llama.cpp has no '{}' device (built without it, or no GPU found)", req.device));
-    if (req.device != "cpu") return placement_support(req.gpu, static_cast<int>(gpu_devices(req.device).size()));
-    return Support::yes();
+    return placement_support(req.gpu, static_cast<int>(gpus));
   }
 
   std::unique_ptr<LlmSession> load(const LoadRequest& req) override {
