@@ -11,7 +11,9 @@
 # tests/fuzz/corpus/TARGET are read, never written; what the fuzzer finds new goes to BUILD/corpus/TARGET.
 #
 # Environment: MTB_FUZZ_BUILD_DIR (default build-fuzz), MTB_FUZZ_JOBS (targets at once with --all,
-# default 2), MTB_FUZZ_ARGS (more libFuzzer flags, e.g. -runs=10000000 to stop after that many).
+# default 2), MTB_FUZZ_ARGS (more libFuzzer flags, e.g. -runs=10000000 to stop after that many, -fork=2
+# for two processes on one corpus), MTB_FUZZ_ASAN (more ASan options, e.g. malloc_context_size=2:
+# shorter allocation stacks in a report, a faster run where the target allocates much).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -25,7 +27,7 @@ declare -A MAX_LEN=([prompt_tokens]=128 [gguf_info]=4096 [results_jsonl]=4096 [a
 
 say() { printf '\033[1m[fuzz]\033[0m %s\n' "$*"; }
 die() { printf '[fuzz] error: %s\n' "$*" >&2; exit 1; }
-usage() { sed -n '2,15p' "$0"; exit "${1:-0}"; }
+usage() { sed -n '2,16p' "$0"; exit "${1:-0}"; }
 
 # Instruments the whole tree (mtb and llama.cpp) for libFuzzer, ASan and UBSan; ccache and ninja make
 # a second run only check.
@@ -60,12 +62,16 @@ run_one() {
   [ -n "${MAX_LEN[$t]:-}" ] && flags+=(-max_len="${MAX_LEN[$t]}")
   # shellcheck disable=SC2206
   flags+=(${MTB_FUZZ_ARGS:-})
-  local rc=0
-  ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
+  local rc=0 t0; t0=$(date +%s)
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=0${MTB_FUZZ_ASAN:+:$MTB_FUZZ_ASAN} UBSAN_OPTIONS=print_stacktrace=1 \
     "$BUILD_DIR/fuzz/${t}_fuzz" "${flags[@]}" "$work" "tests/fuzz/corpus/$t" >"$log" 2>&1 || rc=$?
   local execs rate
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
+  if [ -z "$execs" ]; then  # -fork=N prints no final stats: its last "#N:" line counts every job's executions
+    execs=$(sed -n 's/^#\([0-9]*\): cov:.*/\1/p' "$log" | tail -1)
+    [ -n "$execs" ] && rate=$(( execs / ( $(date +%s) - t0 + 1 ) ))
+  fi
   local found; found=$(find "$findings" -type f | wc -l)
   if [ "$rc" != 0 ] || [ "$found" != 0 ]; then
     printf '%-19s FAILED (exit %s): %s executions; inputs in %s; log %s\n' "$t" "$rc" "${execs:-?}" "$findings" "$log"
