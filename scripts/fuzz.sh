@@ -66,11 +66,13 @@ run_one() {
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=0${MTB_FUZZ_ASAN:+:$MTB_FUZZ_ASAN} UBSAN_OPTIONS=print_stacktrace=1 \
     "$BUILD_DIR/fuzz/${t}_fuzz" "${flags[@]}" "$work" "tests/fuzz/corpus/$t" >"$log" 2>&1 || rc=$?
   local execs rate
-  execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
-  rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
-  if [ -z "$execs" ]; then  # -fork=N prints no final stats: its last "#N:" line counts every job's executions
-    execs=$(sed -n 's/^#\([0-9]*\): cov:.*/\1/p' "$log" | tail -1)
-    [ -n "$execs" ] && rate=$(( execs / ( $(date +%s) - t0 + 1 ) ))
+  # -fork=N: the last "#N:" line counts every finished job's executions (a job's own final stats
+  # count only its own), the rate from the clock.
+  execs=$(sed -n 's/^#\([0-9]*\): cov:.*/\1/p' "$log" | tail -1)
+  if [ -n "$execs" ]; then rate=$(( execs / ( $(date +%s) - t0 + 1 ) ))
+  else
+    execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+    rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
   fi
   local found; found=$(find "$findings" -type f | wc -l)
   if [ "$rc" != 0 ] || [ "$found" != 0 ]; then
