@@ -5,7 +5,7 @@
 # The default run fits a 15-minute rental; the full sweep is a stage of its own (bench/sweep.sh).
 #
 #   bench/gpu.sh [STAGE...]       run in the foreground (default: build test calibrate parity short ops summary)
-#   bench/gpu.sh sweep            the full sweep: every zoo model up to 8B (any stage builds first when not built)
+#   bench/gpu.sh sweep            the full sweep: every zoo model up to 8B (builds first when not built)
 #   bench/gpu.sh --detach [STAGE...]
 #                                 run in a new process session and return at once: the run outlives
 #                                 the command that started it (a remote shell's time limit, say)
@@ -51,10 +51,9 @@ case "${1:-}" in
 esac
 
 stages=("$@"); [ ${#stages[@]} -eq 0 ] && stages=(build test calibrate parity short ops summary)
-# Stages that run mtb build it first where it is not built (a fresh machine), whatever else is
-# named: `sweep summary` there once ran nothing for want of a build.
-needs_mtb=0; for s in "${stages[@]}"; do [ "$s" = summary ] || needs_mtb=1; done
-if [ "$needs_mtb" = 1 ] && [[ " ${stages[*]} " != *" build "* ]] && [ ! -x "$BUILD/mtb" ]; then stages=(build "${stages[@]}"); fi
+# Every stage but summary runs mtb: where it is not built (a fresh machine), build first, whatever
+# else is named (`sweep summary` there once ran nothing for want of a build).
+if [ "${stages[*]}" != summary ] && [[ " ${stages[*]} " != *" build "* ]] && [ ! -x "$BUILD/mtb" ]; then stages=(build "${stages[@]}"); fi
 rm -f "$RES/info-head.txt"  # an earlier run's build may differ
 echo "stages: ${stages[*]}; model cache: $MTB_CACHE_DIR"
 T0=$(date +%s)
